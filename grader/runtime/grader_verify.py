@@ -1,0 +1,166 @@
+"""The verifier worker: loads saved models safely and re-measures them on the grader's data.
+
+Runs as a long-lived sandboxed process (TensorFlow is imported once per worker), reading
+one JSON request per line on stdin and answering one JSON line on stdout. It never imports
+the grader package and never runs student code: models load with safe_mode=True.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+import traceback
+from typing import Any
+
+import numpy as np
+
+DATA = os.environ.get("GRADER_DATA", "/sandbox/data")
+_cache: dict[str, dict[str, np.ndarray]] = {}
+FILES = {"mnist": "mnist.npz", "fashion_mnist": "fashion_mnist.npz", "cifar10": "cifar10.npz", "cifar100": "cifar100.npz"}
+
+
+def dataset(name: str) -> dict[str, np.ndarray] | None:
+    if name not in _cache:
+        path = os.path.join(DATA, FILES.get(name, f"{name}.npz"))
+        if not os.path.exists(path):
+            return None
+        with np.load(path, allow_pickle=False) as f:
+            _cache[name] = {k: f[k] for k in ("x_train", "y_train", "x_test", "y_test")}
+    return _cache[name]
+
+
+def match(fp: dict[str, Any] | None, raw: np.ndarray, offset: int = 0) -> tuple[float, float] | None:
+    """Find scale, shift with fp ~= scale*raw + shift at the sampled cells, or None."""
+    if not fp or fp.get("kind") not in ("array", "array-list") or not fp.get("samples"):
+        return None
+    shape = fp.get("shape") or []
+    n = shape[0] if shape else 0
+    if n + offset > len(raw) or int(np.prod(shape[1:])) != int(np.prod(raw.shape[1:])):
+        return None
+    flat = raw.reshape(len(raw), -1)
+    got = np.asarray(fp["samples"], dtype=np.float64)
+    want = flat[np.ix_([r + offset for r in fp["sample_rows"]], fp["sample_cols"])].astype(np.float64)
+    a, b = np.polyfit(want.ravel(), got.ravel(), 1) if want.std() > 0 else (1.0, 0.0)
+    resid = np.abs(a * want + b - got).max()
+    scale = max(1e-9, np.abs(got).max())
+    return (float(a), float(b)) if resid <= 1e-3 * scale + 1e-6 and abs(a) > 1e-9 else None
+
+
+def prepare(raw: np.ndarray, affine: tuple[float, float], sample_shape: list[int]) -> np.ndarray:
+    a, b = affine
+    x = raw.astype(np.float32) * np.float32(a) + np.float32(b)
+    return x.reshape((len(raw), *sample_shape))
+
+
+def labels(y: np.ndarray, fp: dict[str, Any] | None, classes: int) -> np.ndarray:
+    y = y.reshape(-1).astype(np.int64)
+    shape = (fp or {}).get("shape") or []
+    if len(shape) == 2 and shape[1] > 1:
+        return np.eye(shape[1], dtype=np.float32)[y]
+    return y
+
+
+def measure(model: Any, x: np.ndarray, y_raw: np.ndarray, y_fp: dict[str, Any] | None) -> dict[str, float]:
+    pred = model.predict(x, batch_size=512, verbose=0)
+    out: dict[str, float] = {}
+    if pred.ndim == 2 and pred.shape[1] > 1:
+        out["accuracy"] = float((pred.argmax(axis=1) == y_raw.reshape(-1)).mean())
+    elif pred.ndim == 2 and pred.shape[1] == 1 and set(np.unique(y_raw)) <= {0, 1}:
+        out["accuracy"] = float(((pred[:, 0] > 0.5) == y_raw.reshape(-1)).mean())
+    if getattr(model, "compiled_loss", None) is not None or getattr(model, "loss", None) is not None:
+        try:
+            res = model.evaluate(x, labels(y_raw, y_fp, pred.shape[-1]), batch_size=512, verbose=0, return_dict=True)
+            if "loss" in res and math.isfinite(float(res["loss"])):
+                out["loss"] = float(res["loss"])
+        except Exception:
+            pass
+    return out
+
+
+def layers_and_params(model: Any) -> tuple[list[dict[str, Any]], dict[str, int] | None]:
+    from grader_probe.modelinfo import _leaf_layers, layer_info, param_counts
+
+    return [layer_info(layer) for layer in _leaf_layers(model)], param_counts(model)
+
+
+def handle(req: dict[str, Any]) -> dict[str, Any]:
+    import keras
+
+    started = time.perf_counter()
+    try:
+        model = keras.saving.load_model(req["model"], safe_mode=True, compile=True)
+    except Exception as exc:
+        text = f"{type(exc).__name__}: {exc}"
+        unsafe = "safe_mode" in text or "Lambda" in text or "Could not locate class" in text or "custom" in text.lower()
+        return {"ok": False, "kind": "unsafe" if unsafe else "error", "message": text[:1500]}
+    layers, params = layers_and_params(model)
+    resp: dict[str, Any] = {"ok": True, "layers": layers, "params": params, "metrics": {}, "notes": []}
+    fit = req.get("fit") or {}
+    for name in req.get("datasets", []):
+        data = dataset(name)
+        if data is None:
+            resp["notes"].append(f"dataset {name} not available to the verifier")
+            continue
+        x_fp = fit.get("x")
+        affine = match(x_fp, data["x_train"]) or match(x_fp, data["x_test"])
+        probes = [fp for fp in req.get("eval_x", []) if fp]
+        if affine is None:
+            for fp in probes:
+                affine = match(fp, data["x_test"])
+                if affine:
+                    break
+        if affine is None:
+            continue
+        shape = (x_fp or probes[0])["shape"][1:]
+        resp["dataset"], resp["affine"] = name, affine
+        y_fp = fit.get("y")
+        resp["metrics"]["test"] = measure(model, prepare(data["x_test"], affine, shape), data["y_test"], y_fp)
+        n = (x_fp or {}).get("shape", [0])[0]
+        split = fit.get("validation_split")
+        val_fp = fit.get("validation_x")
+        if split and x_fp and match(x_fp, data["x_train"]):
+            cut = int(math.ceil(n * (1.0 - split)))
+            raw_x, raw_y = data["x_train"][cut:n], data["y_train"][cut:n]
+            resp["metrics"]["validation"] = measure(model, prepare(raw_x, affine, shape), raw_y, y_fp)
+            resp["validation_source"] = f"validation_split={split}: training rows {cut}..{n - 1}"
+        elif val_fp:
+            for label, raw_x, raw_y, off in (
+                ("the test split", data["x_test"], data["y_test"], 0),
+                ("the head of the training split", data["x_train"], data["y_train"], 0),
+                ("the tail of the training split", data["x_train"], data["y_train"], len(data["x_train"]) - (val_fp.get("shape") or [0])[0]),
+            ):
+                if off >= 0 and match(val_fp, raw_x, off):
+                    m = (val_fp.get("shape") or [0])[0]
+                    resp["metrics"]["validation"] = measure(model, prepare(raw_x[off:off + m], affine, shape), raw_y[off:off + m], y_fp)
+                    resp["validation_source"] = f"validation_data = {label}"
+                    break
+        # Only an evaluate() over the whole test split is comparable with the grader's figure.
+        resp["eval_matches_test"] = [bool(fp and (fp.get("shape") or [0])[0] == len(data["x_test"]) and match(fp, data["x_test"]))
+                                     for fp in req.get("eval_x", [])]
+        break
+    resp["seconds"] = round(time.perf_counter() - started, 4)
+    return resp
+
+
+def main() -> None:
+    import keras  # noqa: F401  (imported once, before the first request, so requests are fast)
+
+    sys.stdout.write(json.dumps({"ready": True, "keras": keras.__version__}) + "\n")
+    sys.stdout.flush()
+    for line in sys.stdin:
+        try:
+            req = json.loads(line)
+            resp = handle(req)
+        except Exception as exc:
+            resp = {"ok": False, "kind": "error", "message": f"{type(exc).__name__}: {exc}",
+                    "trace": traceback.format_exc()[-2000:]}
+        resp["id"] = req.get("id") if isinstance(req, dict) else None
+        sys.stdout.write(json.dumps(resp, default=float) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,258 @@
+"""Runs one submission under the strongest isolation available, within hard limits.
+
+The caller gets plain files back (the event log, saved models, figures) plus what the
+host saw: exit status, signals, time, output volume, memory kills. Nothing here parses
+the student's output to decide anything.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.evidence import Isolation, Limits
+from grader.sandbox import cgroups, isolation
+from grader.sandbox.isolation import (INSIDE_DATA, INSIDE_HOME, INSIDE_OUT, INSIDE_RUNTIME, INSIDE_WORK,
+                                      SANDBOX_UID, Mounts)
+
+RUNTIME_DIR = Path(__file__).resolve().parent.parent / "runtime"
+STDOUT_KEEP = 1024 * 1024
+TAIL_KEEP = 256 * 1024
+
+
+@dataclass(frozen=True)
+class SandboxRequest:
+    source: Path  # a file, or a folder whose files all travel with the run
+    entry: str  # path of the script/notebook relative to the work folder
+    kind: str  # 'script' or 'notebook'
+    limits: Limits
+    datasets: dict[str, Path] = field(default_factory=dict)  # name in sandbox -> host file
+    continue_on_error: bool = True
+    quick: float = 0.0  # fraction of each dataset to keep (0 = all)
+    extra_env: dict[str, str] = field(default_factory=dict)
+    uid: int = SANDBOX_UID
+
+
+@dataclass
+class SandboxResult:
+    run_dir: Path
+    out_dir: Path
+    isolation: Isolation
+    notes: list[str]
+    returncode: int | None
+    timed_out: bool
+    output_exceeded: bool
+    disk_exceeded: bool
+    oom_killed: bool
+    duration_s: float
+    stdout_head: str
+    log_tail: str
+    output_bytes: int
+    peak_memory_mb: float | None
+    leftover_processes: int
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.run_dir, ignore_errors=True)
+
+
+class _Drain:
+    """Reads one pipe to the end, keeping a bounded head and tail and counting bytes."""
+
+    def __init__(self, stream, on_byte_count, keep_head: int):
+        self.head = bytearray()
+        self.tail: deque[bytes] = deque()
+        self.tail_size = 0
+        self._stream, self._count, self._keep_head = stream, on_byte_count, keep_head
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while chunk := self._stream.read1(65536) if hasattr(self._stream, "read1") else self._stream.read(65536):
+            self._count(len(chunk))
+            if len(self.head) < self._keep_head:
+                self.head += chunk[: self._keep_head - len(self.head)]
+            self.tail.append(chunk)
+            self.tail_size += len(chunk)
+            while self.tail_size > TAIL_KEEP and len(self.tail) > 1:
+                self.tail_size -= len(self.tail.popleft())
+
+    def tail_text(self) -> str:
+        return b"".join(self.tail)[-TAIL_KEEP:].decode("utf-8", "replace")
+
+
+def _write_etc(folder: Path, uid: int) -> None:
+    folder.mkdir()
+    (folder / "passwd").write_text(f"root:x:0:0::/root:/bin/false\nstudent:x:{uid}:{uid}::{INSIDE_HOME}:/bin/sh\n")
+    (folder / "group").write_text(f"root:x:0:\nstudent:x:{uid}:\n")
+    (folder / "hosts").write_text("127.0.0.1 localhost\n::1 localhost\n")
+
+
+def _copy_source(req: SandboxRequest, work: Path) -> None:
+    if req.source.is_dir():
+        shutil.copytree(req.source, work, symlinks=True, dirs_exist_ok=True)
+    else:
+        shutil.copy2(req.source, work / req.entry)
+
+
+def _env(req: SandboxRequest, inside: dict[str, str], python_bin: str) -> dict[str, str]:
+    cpus = str(max(1, req.limits.cpus))
+    env = {
+        "HOME": inside["home"], "USER": "student", "LOGNAME": "student", "LANG": "C.UTF-8",
+        "PATH": f"{python_bin}:/usr/local/bin:/usr/bin:/bin", "PYTHONPATH": inside["runtime"],
+        "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
+        "GRADER_OUT": inside["out"], "GRADER_DATA": inside["data"], "GRADER_CPUS": cpus,
+        "TF_NUM_INTRAOP_THREADS": cpus, "TF_NUM_INTEROP_THREADS": str(min(2, int(cpus))),
+        "OMP_NUM_THREADS": cpus, "OPENBLAS_NUM_THREADS": cpus, "MKL_NUM_THREADS": cpus,
+        "KERAS_HOME": f"{inside['home']}/.keras", "MPLCONFIGDIR": f"{inside['home']}/.config/matplotlib",
+        "IPYTHONDIR": f"{inside['home']}/.ipython", "JUPYTER_RUNTIME_DIR": f"{inside['tmp']}/jupyter-runtime",
+        "JUPYTER_PLATFORM_DIRS": "1", "TMPDIR": inside["tmp"], "TF_CPP_MIN_LOG_LEVEL": "1",
+        "CUDA_VISIBLE_DEVICES": "",
+    }
+    if req.kind == "script":
+        env["MPLBACKEND"] = "Agg"  # notebooks get ipykernel's inline backend instead
+    if req.quick:
+        env["GRADER_QUICK"] = str(req.quick)
+    env.update(req.extra_env)
+    return env
+
+
+def _preexec(limits: Limits, group: cgroups.RunCgroup | None):
+    mem = limits.memory_mb * 2**20
+
+    def setup() -> None:
+        os.setsid()
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        fsize = limits.file_size_mb * 2**20
+        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+        if group is not None:
+            group.attach()
+        else:
+            # No cgroup: fall back to address space, which TensorFlow needs >= ~4 GiB of.
+            cap = max(mem, 5 * 2**30)
+            resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+        if group is None or group.pids is None:
+            resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+
+    return setup
+
+
+def run_sandboxed(req: SandboxRequest) -> SandboxResult:
+    host = isolation.detect()
+    notes = list(host.notes)
+    run_dir = Path(tempfile.mkdtemp(prefix="grader-run-", dir=os.environ.get("GRADER_TMP")))
+    work, out, etc, data = run_dir / "work", run_dir / "out", run_dir / "etc", run_dir / "data"
+    for folder in (work, out, data, run_dir / "tmp", run_dir / "home"):
+        folder.mkdir()
+    _write_etc(etc, req.uid)
+    _copy_source(req, work)
+    for name, path in req.datasets.items():
+        (data / name).symlink_to(Path(path).resolve())
+    python_bin = str(Path(sys.executable).parent)
+    if host.level is Isolation.BWRAP:
+        inside = {"work": INSIDE_WORK, "out": INSIDE_OUT, "runtime": INSIDE_RUNTIME, "data": INSIDE_DATA,
+                  "home": INSIDE_HOME, "tmp": "/tmp"}
+        prefix = isolation.bwrap_prefix(host, Mounts(work, out, RUNTIME_DIR, None, etc), tmp_mb=1024)
+        for name, path in req.datasets.items():
+            prefix[-2:-2] = ["--ro-bind", str(Path(path).resolve()), f"{INSIDE_DATA}/{name}"]
+        env_args = [a for k, v in _env(req, inside, python_bin).items() for a in ("--setenv", k, v)]
+        prefix[-2:-2] = env_args
+        popen_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    else:
+        inside = {"work": str(work), "out": str(out), "runtime": str(RUNTIME_DIR), "data": str(data),
+                  "home": str(run_dir / "home"), "tmp": str(run_dir / "tmp")}
+        prefix = isolation.unshare_prefix() if host.level is Isolation.NAMESPACES else []
+        popen_env = _env(req, inside, python_bin)
+    if host.drop_user:
+        for folder in (work, out, run_dir / "home", run_dir / "tmp"):
+            for path in [folder, *folder.rglob("*")]:
+                os.lchown(path, req.uid, req.uid)
+        os.chmod(run_dir, 0o755)
+        prefix += isolation.drop_privileges(req.uid)
+    entry = f"{inside['work']}/{req.entry}"
+    command = [*prefix, sys.executable, "-m", "grader_probe.driver", req.kind, entry,
+               "--cell-timeout", str(req.limits.cell_timeout_s),
+               "--output-limit", str(req.limits.output_mb * 2**20)]
+    if not req.continue_on_error:
+        command.append("--stop-on-error")
+
+    group, why = cgroups.create(req.limits.memory_mb, req.limits.processes)
+    notes.append(f"limits: {why}" if group else f"limits: rlimits only ({why})")
+    state = {"bytes": 0}
+    limit_bytes = req.limits.output_mb * 2**20
+    started = time.monotonic()
+    proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=popen_env, cwd=str(work), preexec_fn=_preexec(req.limits, group))
+
+    def count(n: int) -> None:
+        state["bytes"] += n
+
+    out_drain = _Drain(proc.stdout, count, STDOUT_KEEP)
+    err_drain = _Drain(proc.stderr, count, 0)
+    timed_out = output_exceeded = disk_exceeded = False
+    disk_cap = 4 * req.limits.file_size_mb * 2**20
+    next_disk_check = 0.0
+    while proc.poll() is None:
+        now = time.monotonic()
+        if now - started > req.limits.timeout_s:
+            timed_out = True
+        elif state["bytes"] > limit_bytes:
+            output_exceeded = True
+        elif now >= next_disk_check:
+            next_disk_check = now + 1.0
+            disk_exceeded = _folder_size(work) + _folder_size(out) > disk_cap
+        if timed_out or output_exceeded or disk_exceeded:
+            _kill(proc, group)
+            break
+        time.sleep(0.05)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        _kill(proc, group)
+        proc.wait()
+    duration = time.monotonic() - started
+    leftover = len(group.procs()) if group else 0
+    oom = group.oom_killed() if group else False
+    peak = group.peak_memory_mb() if group else None
+    if group:
+        group.kill_all()
+    out_drain.thread.join(timeout=5)
+    err_drain.thread.join(timeout=5)
+    log = out_drain.tail_text() + ("\n" if out_drain.tail else "") + err_drain.tail_text()
+    return SandboxResult(
+        run_dir=run_dir, out_dir=out, isolation=host.level, notes=notes, returncode=proc.returncode,
+        timed_out=timed_out, output_exceeded=output_exceeded, disk_exceeded=disk_exceeded, oom_killed=oom,
+        duration_s=duration, stdout_head=bytes(out_drain.head).decode("utf-8", "replace"), log_tail=log,
+        output_bytes=state["bytes"], peak_memory_mb=peak, leftover_processes=leftover,
+    )
+
+
+def _kill(proc: subprocess.Popen, group: cgroups.RunCgroup | None) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    if group is not None:
+        group.kill_all()
+
+
+def _folder_size(folder: Path) -> int:
+    total = 0
+    try:
+        for entry in os.scandir(folder):
+            if entry.is_dir(follow_symlinks=False):
+                total += _folder_size(Path(entry.path))
+            elif entry.is_file(follow_symlinks=False):
+                total += entry.stat(follow_symlinks=False).st_size
+    except OSError:
+        pass
+    return total

@@ -1,0 +1,188 @@
+"""The verifier client: one long-lived, sandboxed worker process per grading worker.
+
+TensorFlow is imported once when the worker starts; each model then costs a safe load
+and a pass over the test split. The worker sees only the dataset files and an inbox of
+model files, read-only, with no network.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from grader.errors import VerifierError
+from grader.evidence import Evidence, FitRecord, Isolation, ModelRecord
+from grader.sandbox import isolation
+from grader.sandbox.isolation import INSIDE_DATA, INSIDE_RUNTIME, INSIDE_WORK, Mounts
+from grader.sandbox.runner import RUNTIME_DIR
+from grader.verified import ModelVerification, VerificationStatus, VerifiedEvidence
+from grader.verify.figures import model_figures
+
+START_TIMEOUT_S = 120.0
+REQUEST_TIMEOUT_S = 600.0
+MAX_MODEL_BYTES = 512 * 2**20
+
+
+class Verifier:
+    """Use as a context manager; `verify(evidence, out_dir)` may be called many times."""
+
+    def __init__(self, datasets: dict[str, Path] | None = None, *, cpus: int = 1):
+        self.datasets = dict(datasets or {})
+        self.cpus = cpus
+        self._proc: subprocess.Popen | None = None
+        self._dir = Path(tempfile.mkdtemp(prefix="grader-verify-"))
+        self._inbox = self._dir / "inbox"
+        self._inbox.mkdir()
+        self.versions: dict[str, str] = {}
+        self.started_s = 0.0
+
+    def __enter__(self) -> "Verifier":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait()
+            self._proc = None
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    def _start(self) -> None:
+        t0 = time.perf_counter()
+        host = isolation.detect()
+        env = {"PYTHONPATH": INSIDE_RUNTIME, "GRADER_DATA": INSIDE_DATA, "HOME": "/tmp", "TF_CPP_MIN_LOG_LEVEL": "2",
+               "CUDA_VISIBLE_DEVICES": "", "TF_NUM_INTRAOP_THREADS": str(self.cpus), "OMP_NUM_THREADS": str(self.cpus),
+               "KERAS_HOME": "/tmp/.keras", "MPLCONFIGDIR": "/tmp/mpl", "PYTHONDONTWRITEBYTECODE": "1"}
+        cmd: list[str]
+        if host.level is Isolation.BWRAP:
+            etc = self._dir / "etc"
+            etc.mkdir(exist_ok=True)
+            for name, text in (("passwd", "verifier:x:65534:65534::/tmp:/bin/false\n"), ("group", "verifier:x:65534:\n"),
+                               ("hosts", "127.0.0.1 localhost\n")):
+                (etc / name).write_text(text)
+            out = self._dir / "scratch"
+            out.mkdir(exist_ok=True)
+            cmd = isolation.bwrap_prefix(host, Mounts(self._inbox, out, RUNTIME_DIR, None, etc), tmp_mb=512)
+            for name, path in self.datasets.items():
+                cmd[-2:-2] = ["--ro-bind", str(Path(path).resolve()), f"{INSIDE_DATA}/{name}"]
+            cmd[-2:-2] = [a for k, v in env.items() for a in ("--setenv", k, v)]
+            self._inside_inbox = INSIDE_WORK
+            popen_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        else:
+            data = self._dir / "data"
+            data.mkdir(exist_ok=True)
+            for name, path in self.datasets.items():
+                (data / name).symlink_to(Path(path).resolve())
+            env.update({"PYTHONPATH": str(RUNTIME_DIR), "GRADER_DATA": str(data), "HOME": str(self._dir),
+                        "PATH": os.environ.get("PATH", "/usr/bin:/bin")})
+            cmd, popen_env, self._inside_inbox = [], env, str(self._inbox)
+        if host.drop_user:
+            os.chmod(self._dir, 0o755)
+            cmd += isolation.drop_privileges(isolation.SANDBOX_UID)
+        cmd += [sys.executable, "-u", "-m", "grader_verify"]
+        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                      env=popen_env, text=True, start_new_session=True)
+        hello = self._read(START_TIMEOUT_S)
+        if not hello.get("ready"):
+            raise VerifierError(f"verifier did not start: {hello}")
+        self.versions = {"keras": str(hello.get("keras", ""))}
+        self.started_s = time.perf_counter() - t0
+
+    def _read(self, timeout: float) -> dict[str, Any]:
+        assert self._proc is not None and self._proc.stdout is not None
+        box: dict[str, Any] = {}
+
+        def reader() -> None:
+            box["line"] = self._proc.stdout.readline()  # type: ignore[union-attr]
+
+        thread = threading.Thread(target=reader, daemon=True)
+        thread.start()
+        thread.join(timeout)
+        line = box.get("line")
+        if not line:
+            self._proc.kill()
+            self._proc = None
+            raise VerifierError("verifier worker died or timed out")
+        return json.loads(line)
+
+    def request(self, model_file: Path, payload: dict[str, Any]) -> dict[str, Any]:
+        """Send one model to the worker (restarting it once if it died)."""
+        for attempt in (1, 2):
+            if self._proc is None or self._proc.poll() is not None:
+                self._start()
+            name = f"{uuid.uuid4().hex}.keras"
+            shutil.copyfile(model_file, self._inbox / name)
+            os.chmod(self._inbox / name, 0o644)
+            try:
+                req = {**payload, "id": name, "model": f"{self._inside_inbox}/{name}"}
+                assert self._proc is not None and self._proc.stdin is not None
+                self._proc.stdin.write(json.dumps(req) + "\n")
+                self._proc.stdin.flush()
+                return self._read(REQUEST_TIMEOUT_S)
+            except (VerifierError, BrokenPipeError) as exc:
+                if attempt == 2:
+                    return {"ok": False, "kind": "error", "message": f"the verifier crashed on this model: {exc}"}
+            finally:
+                (self._inbox / name).unlink(missing_ok=True)
+        return {"ok": False, "kind": "error", "message": "unreachable"}
+
+    def verify_model(self, model: ModelRecord, out_dir: Path, datasets: list[str], *, metrics: bool = True) -> ModelVerification:
+        fit = _last_saved_fit(model)
+        if fit is None or fit.saved_model is None:
+            why = next((f.save_error for f in reversed(model.fits) if f.save_error), None)
+            return ModelVerification(model_id=model.id, status=VerificationStatus.NOT_SAVED,
+                                     message=f"no saved model to verify ({why})" if why else "the model never finished a fit, so there is no saved model to verify",
+                                     figures=model_figures(model, model.fits[-1] if model.fits else None, {}))
+        path = (out_dir / fit.saved_model).resolve()
+        if not path.is_file() or out_dir.resolve() not in path.parents or path.stat().st_size > MAX_MODEL_BYTES:
+            return ModelVerification(model_id=model.id, status=VerificationStatus.ERROR, file=fit.saved_model,
+                                     message="the saved model file is missing, outside the run's folder, or too large")
+        payload = {"datasets": datasets if metrics else [], "fit": _fit_payload(fit),
+                   "eval_x": [e.x.model_dump() if e.x else None for e in model.evaluations]}
+        resp = self.request(path, payload)
+        if not resp.get("ok"):
+            status = VerificationStatus.UNSAFE if resp.get("kind") == "unsafe" else VerificationStatus.ERROR
+            return ModelVerification(model_id=model.id, status=status, file=fit.saved_model, message=str(resp.get("message", ""))[:1500],
+                                     figures=model_figures(model, fit, {}))
+        from grader.evidence import LayerInfo, ParamCounts
+
+        affine = resp.get("affine")
+        prep = f"inputs rebuilt as {affine[0]:.6g} * raw + {affine[1]:.6g}" if affine else None
+        return ModelVerification(
+            model_id=model.id, status=VerificationStatus.VERIFIED, file=fit.saved_model,
+            message="; ".join(resp.get("notes", [])) or ("" if affine else "the grader could not recognise the training data, so metrics were not recomputed"),
+            layers=[LayerInfo(**layer) for layer in resp.get("layers", [])],
+            params=ParamCounts(**resp["params"]) if resp.get("params") else None,
+            figures=model_figures(model, fit, resp), dataset=resp.get("dataset"), preprocessing=prep,
+            seconds=float(resp.get("seconds", 0.0)),
+        )
+
+
+def _last_saved_fit(model: ModelRecord) -> FitRecord | None:
+    for fit in reversed(model.fits):
+        if fit.saved_model:
+            return fit
+    return None
+
+
+def _fit_payload(fit: FitRecord) -> dict[str, Any]:
+    return {"x": fit.x.model_dump() if fit.x else None, "y": fit.y.model_dump() if fit.y else None,
+            "validation_split": fit.validation_split,
+            "validation_x": fit.validation_x.model_dump() if fit.validation_x else None}
+
+
+def verify_evidence(evidence: Evidence, out_dir: Path, verifier: Verifier, *, metrics: bool = True) -> VerifiedEvidence:
+    datasets = list(evidence.datasets) or []
+    results = [verifier.verify_model(m, out_dir, datasets, metrics=metrics) for m in evidence.models]
+    return VerifiedEvidence(evidence=evidence, verifications=results, verifier_versions=verifier.versions)
