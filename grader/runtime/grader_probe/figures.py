@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import functools
 import itertools
 import os
 from typing import Any
@@ -84,6 +85,7 @@ def record_open_figures() -> None:
 def _on_pyplot(module: Any) -> None:
     orig_show = module.show
 
+    @functools.wraps(orig_show)
     def show(*args: Any, **kwargs: Any):
         record_open_figures()
         return orig_show(*args, **kwargs)
@@ -104,8 +106,10 @@ def _on_pyplot(module: Any) -> None:
 
 def _on_inline(module: Any) -> None:
     # ipykernel's post-execute hook calls this module's global show(), not pyplot.show.
+    # wraps() shares the function attributes (_to_draw, _draw_called) the backend keeps on show.
     orig_show = module.show
 
+    @functools.wraps(orig_show)
     def show(*args: Any, **kwargs: Any):
         record_open_figures()
         return orig_show(*args, **kwargs)

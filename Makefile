@@ -1,0 +1,35 @@
+# make demo   set everything up, then grade the sample class folder (no network needed)
+# make test   set everything up, then run the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# Real datasets when they sit beside the checkout, else deterministic synthetic stand-ins.
+DATASETS ?= $(if $(wildcard ../shared/datasets/mnist.npz),../shared/datasets,synthetic)
+
+.PHONY: setup system demo test test-fast bench clean
+
+setup: system $(VENV)/.installed
+
+system:
+	@./scripts/install-system-deps.sh
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[tf,test]'
+	touch $@
+
+demo: setup
+	$(BIN)/grader run submissions/demo/mnist_dense.py --datasets $(DATASETS)
+
+test: setup
+	$(BIN)/python -m pytest
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "not tf and not slow"
+
+bench: setup
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache
