@@ -87,7 +87,7 @@ class _Models:
         return out
 
 
-def assemble(submission: Submission, result: SandboxResult, limits: Limits, *, python: str = "") -> Evidence:
+def assemble(submission: Submission, result: SandboxResult, limits: Limits, *, python: str = "", quick: bool = False) -> Evidence:
     events, warnings = read_events(result.out_dir / "events.jsonl")
     models = _Models()
     figures: list[FigureRecord] = []
@@ -132,6 +132,7 @@ def assemble(submission: Submission, result: SandboxResult, limits: Limits, *, p
         duration_s=round(result.duration_s, 3), cells_total=cells_total,
         cells_run=run_end.get("cells_run") if run_end else None, cell_errors=cell_errors, script_error=script_error,
         log_tail=filter_noise(result.log_tail), output_bytes=result.output_bytes, python=python, versions=versions,
+        quick=quick, peak_memory_mb=round(result.peak_memory_mb, 1) if result.peak_memory_mb else None,
     )
     info = SubmissionInfo(path=str(submission.path), kind=submission.kind, sha256=submission.sha256, size=submission.size)
     if result.leftover_processes:

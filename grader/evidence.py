@@ -137,6 +137,7 @@ class FitRecord(Frozen):
     saved_model: str | None = Field(None, description="Relative path of the .keras saved after this fit.")
     save_error: str | None = None
     finished: bool = Field(True, description="False when the fit raised or the run ended inside it.")
+    quick: bool = Field(False, description="True when quick mode cut the epochs and data of this fit.")
     error: str | None = None
 
 
@@ -234,6 +235,8 @@ class RunInfo(Frozen):
     output_bytes: int = 0
     python: str = ""
     versions: dict[str, str] = Field(default_factory=dict)
+    quick: bool = Field(False, description="Quick mode: data and epochs were cut, so metrics are not meaningful.")
+    peak_memory_mb: float | None = None
 
 
 class SubmissionInfo(Frozen):
