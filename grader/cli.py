@@ -51,6 +51,19 @@ def run(path: Path, as_json: bool, datasets: str | None, timeout: float | None, 
     sys.exit(EXIT_OK if ok else EXIT_FAILED)
 
 
+@main.command()
+@click.argument("name", type=click.Choice(["evidence", "verified"]))
+def schema(name: str) -> None:
+    """Print the JSON Schema of the evidence (or verified evidence) that `grader run --json` emits."""
+    import json
+
+    from grader.evidence import Evidence
+    from grader.verified import VerifiedEvidence
+
+    model = Evidence if name == "evidence" else VerifiedEvidence
+    click.echo(json.dumps(model.model_json_schema(), indent=2))
+
+
 @main.group()
 def datasets() -> None:
     """Inspect and fill the dataset store served to submissions."""
