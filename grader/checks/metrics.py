@@ -1,0 +1,122 @@
+"""Metric thresholds, decided on the figures the grader re-measured.
+
+A figure only *reported* by the submission (the grader could not reload or re-evaluate the model)
+earns at most the rubric's ``reported_credit`` share of the points; a verified figure that disagrees
+with what the submission reported counts at its verified value, and the gap is reported.
+"""
+
+from __future__ import annotations
+
+import math
+
+from grader.checks.base import CheckResult, error, failed, graded, skipped
+from grader.checks.context import GradeContext
+from grader.checks.facts import ModelFacts
+from grader.evidence import RunStatus
+from grader.rubric import names
+from grader.rubric.criteria import MetricCriterion, Tiers
+from grader.verified import CheckedFigure, FigureStatus, VerificationStatus
+
+# Metrics derivable from another figure: (source metric, transform).
+_DERIVED = {"rmse": ("mse", math.sqrt), "relative_error": ("mape", lambda v: v / 100.0)}
+_WHY_UNVERIFIED = {
+    VerificationStatus.NOT_SAVED: "no saved model came out of the run",
+    VerificationStatus.UNSAFE: "the saved model does not load with safe_mode (e.g. a Lambda layer)",
+    VerificationStatus.ERROR: "re-evaluating the model failed",
+}
+
+
+def find_figure(model: ModelFacts, metric: str, split: str) -> CheckedFigure | None:
+    """The grader's figure for a metric, else one built from what the submission itself logged."""
+    for name, transform in ((metric, None), _DERIVED.get(metric, (None, None))):
+        if name is None:
+            continue
+        fig = _verified(model, name, split) or _reported(model, name, split)
+        if fig is not None and transform is not None:
+            fig = fig.model_copy(update={k: (transform(v) if v is not None else None) for k, v in
+                                         (("reported", fig.reported), ("verified", fig.verified))})
+        if fig is not None:
+            return fig
+    return None
+
+
+def _verified(model: ModelFacts, metric: str, split: str) -> CheckedFigure | None:
+    if model.verification is None:
+        return None
+    return next((f for f in model.verification.figures
+                 if f.split == split and names.metric(f.name) == metric and f.value is not None), None)
+
+
+def _reported(model: ModelFacts, metric: str, split: str) -> CheckedFigure | None:
+    value = None
+    if split in ("validation", "train"):
+        for fit in model.fits:
+            for key, series in fit.history.items():
+                is_val = key.startswith("val_")
+                if series and is_val == (split == "validation") and names.metric(key.removeprefix("val_")) == metric:
+                    value = series[-1]  # the last fit that logged it wins: that is the final model
+    else:
+        for ev in model.record.evaluations:
+            for key, v in ev.results.items():
+                if names.metric(key) == metric:
+                    value = v
+    if value is None:
+        return None
+    return CheckedFigure(name=metric, split=split, reported=value, status=FigureStatus.REPORTED,
+                         note="taken from the submission's own logs")
+
+
+def fmt(metric: str, value: float) -> str:
+    return f"{value:.4f}" if metric in ("accuracy", "relative_error") or abs(value) < 10 else f"{value:,.1f}"
+
+
+def check_metric(c: MetricCriterion, ctx: GradeContext, model: ModelFacts | None, slot_title: str) -> CheckResult:
+    if ctx.quick:
+        return skipped()
+    if model is None:
+        return failed(f"no model fills the slot '{slot_title}', so there is no {c.split} {c.metric}{ctx.run_note()}")
+    v = model.verification
+    if ctx.evidence.run.status == RunStatus.SANDBOX_ERROR:
+        return error(f"the grader could not run the submission: {ctx.evidence.run.message}", model_id=model.id)
+    if v is not None and v.status == VerificationStatus.ERROR:
+        return error(f"the grader could not re-measure {model.label}: {v.message or 'verification failed'}",
+                     model_id=model.id)
+    fig = find_figure(model, c.metric, c.split)
+    if fig is None or fig.value is None:
+        return failed(_missing(c, ctx, model), model_id=model.id)
+    value = fig.value
+    what = f"{model.label}: {c.split} {c.metric} {fmt(c.metric, value)} (needs {c.expect})"
+    credit = 1.0 if c.expect.contains(value) else _partial(c, value)
+    if fig.status == FigureStatus.REPORTED:
+        cap = c.reported_credit if c.reported_credit is not None else ctx.reported_credit
+        why = _WHY_UNVERIFIED.get(v.status, "it was not re-measured") if v else "the grader did not re-measure it"
+        what += f"; only reported by the submission, not verified ({why})"
+        if not model.trained:
+            what += f"; the model never finished training{ctx.run_note()}"
+        credit = min(credit, cap)
+    elif fig.status == FigureStatus.MISMATCH and fig.reported is not None:
+        what += f"; the submission reported {fmt(c.metric, fig.reported)}, the grader measured {fmt(c.metric, value)}"
+    return graded(credit, what, figure_status=fig.status, model_id=model.id)
+
+
+def _partial(c: MetricCriterion, value: float) -> float:
+    if isinstance(c.partial, Tiers):
+        return max((t.credit for t in c.partial.tiers if t.expect.contains(value)), default=0.0)
+    if c.partial == "proportional" and c.zero_at is not None:
+        edge = c.expect.low() if c.expect.low() is not None and value < c.expect.low() else c.expect.high()
+        if edge is None or edge == c.zero_at:
+            return 0.0
+        return max(0.0, min(1.0, (value - c.zero_at) / (edge - c.zero_at)))
+    return 0.0
+
+
+def _missing(c: MetricCriterion, ctx: GradeContext, model: ModelFacts) -> str:
+    note = ctx.run_note()
+    if not model.trained:
+        return f"{model.label} never finished training, so there is no {c.split} {c.metric}{note}"
+    if c.split == "validation" and not model.validation:
+        return f"{model.label} was trained without validation data, so there is no validation {c.metric}"
+    v = model.verification
+    why = f": {v.message}" if v and v.message else ""
+    return (f"no {c.split} {c.metric} for {model.label}: the submission did not measure it and the grader "
+            f"could not re-measure it{why}{note}")

@@ -1,0 +1,81 @@
+"""Constraint criteria: global requirements (every model), a slot being filled, a slot's model."""
+
+from __future__ import annotations
+
+from grader.checks.base import CheckResult, error, failed, graded, skipped
+from grader.checks.constraints import decide, needs_training, summary
+from grader.checks.context import GradeContext
+from grader.checks.facts import ModelFacts
+from grader.checks.structure import Finding
+from grader.evidence import RunStatus
+from grader.rubric.criteria import GlobalRequirement, ModelCriterion, Partial, Tiers
+from grader.rubric.model import Slot
+
+
+def _credit(partial: Partial | str, fraction: float) -> float:
+    if fraction >= 1.0:
+        return 1.0
+    if isinstance(partial, Tiers):
+        return max((t.credit for t in partial.tiers if t.expect.contains(fraction)), default=0.0)
+    return fraction if partial == "proportional" else 0.0
+
+
+def _sandbox_broke(ctx: GradeContext) -> CheckResult | None:
+    run = ctx.evidence.run
+    if run.status == RunStatus.SANDBOX_ERROR:
+        return error(f"the grader could not run the submission: {run.message}")
+    return None
+
+
+def in_scope(c: GlobalRequirement, ctx: GradeContext) -> list[ModelFacts]:
+    if c.scope == "all":
+        return list(ctx.models)
+    if c.scope == "slotted":
+        ids = {i for i in ctx.slot_models.values() if i}
+        return [m for m in ctx.models if m.id in ids]
+    return [m for m in ctx.models if m.record.fits]
+
+
+def check_requirement(c: GlobalRequirement, ctx: GradeContext) -> CheckResult:
+    if ctx.quick and needs_training(c):
+        return skipped()
+    if broke := _sandbox_broke(ctx):
+        return broke
+    models = in_scope(c, ctx)
+    if not models:
+        what = {"trained": "trained", "all": "compiled", "slotted": "slot-filling"}[c.scope]
+        return failed(f"there is no {what} model to check{ctx.run_note()}")
+    bad = [(m, [f for f in decide(c, m) if not f.ok]) for m in models]
+    bad = [(m, unmet) for m, unmet in bad if unmet]
+    if not bad:
+        sample = summary(decide(c, models[0]))
+        return graded(1.0, f"all {len(models)} model{'s' if len(models) > 1 else ''} comply ({sample})")
+    words = "; ".join(f"{m.label}: {', '.join(f.words for f in unmet)}" for m, unmet in bad)
+    return graded(_credit(c.partial, 1 - len(bad) / len(models)), f"{len(bad)} of {len(models)} do not: {words}")
+
+
+def check_slot_model(c: ModelCriterion, ctx: GradeContext, model: ModelFacts | None, slot: Slot) -> CheckResult:
+    if ctx.quick and needs_training(c):
+        return skipped()
+    if broke := _sandbox_broke(ctx):
+        return broke
+    if model is None:
+        return failed(f"no model fills the slot '{slot.title}'{ctx.run_note()}")
+    findings = decide(c, model)
+    return _graded(findings, c.partial, model)
+
+
+def check_slot_filled(slot: Slot, ctx: GradeContext, model: ModelFacts | None, why_empty: str) -> CheckResult:
+    if broke := _sandbox_broke(ctx):
+        return broke
+    if model is None:
+        return failed(f"no model fits this slot: {why_empty}{ctx.run_note()}")
+    findings = decide(slot.match, model, quick=ctx.quick)
+    result = _graded(findings, slot.partial, model)
+    return result.__class__(result.outcome, result.credit, f"filled by {result.message}", model_id=model.id)
+
+
+def _graded(findings: list[Finding], partial: Partial | str, model: ModelFacts) -> CheckResult:
+    ok = sum(f.ok for f in findings)
+    credit = _credit(partial, ok / len(findings)) if findings else 1.0
+    return graded(credit, f"{model.label}: {summary(findings)}", model_id=model.id)

@@ -1,0 +1,98 @@
+"""Slot matching: one optimal assignment, with reasons for every model left out."""
+
+from __future__ import annotations
+
+import evidence_factory as f
+
+from grader.checks.context import GradeContext
+from grader.grading.matching import match_slots
+from grader.rubric.model import Slot
+
+
+def slot(sid: str, **match) -> Slot:
+    return Slot.model_validate({"id": sid, "title": sid, "match": match})
+
+
+def assign(models, slots, score=lambda s, m: 0.0):
+    ctx = GradeContext.build(f.verify(f.evidence(models)))
+    result = match_slots(ctx, slots, score)
+    return {sid: m.model_id for sid, m in result.slots.items()}, result
+
+
+def test_optimal_where_first_come_first_served_is_wrong() -> None:
+    # The small single-hidden-layer model fits both slots; greedy gives it the first slot, and
+    # the deep model then fits nothing. The optimal assignment swaps them.
+    small = f.dense_model("m1", [40])
+    deep = f.dense_model("m2", [64, 64, 64])
+    slots = [slot("any", hidden_layers=">=1"), slot("single", hidden_layers="==1", trainable_params="<50000")]
+    chosen, result = assign([small, deep], slots)
+    assert chosen == {"any": "m2", "single": "m1"}
+    assert result.slots["single"].unmet == [] and result.slots["any"].unmet == []
+
+
+def test_fewer_unmet_constraints_win_over_order() -> None:
+    near = f.dense_model("m1", [200])  # 1 hidden layer, ~159k params: misses the params bound
+    exact = f.dense_model("m2", [400])
+    chosen, result = assign([near, exact], [slot("big", hidden_layers="==1", trainable_params=">=300000")])
+    assert chosen == {"big": "m2"}
+    assert result.rejections["m1"]["big"][0].startswith("159,010 trainable parameters (needs >= 300,000)")
+    assert "the slot went to m2 'model_m2'" in result.rejections["m1"]["big"][-1]
+
+
+def test_criteria_score_breaks_ties() -> None:
+    weak, strong = f.dense_model("m1", [64] * 3, val_acc=0.8), f.dense_model("m2", [64] * 3, val_acc=0.95)
+    score = lambda s, m: m.record.fits[0].history["val_accuracy"][-1]  # noqa: E731
+    chosen, result = assign([weak, strong], [slot("best", hidden_layers=">=3")], score)
+    assert chosen == {"best": "m2"}
+    assert result.rejections["m1"]["best"] == ["the slot went to m2 'model_m2', a better fit"]
+
+
+def test_untrained_models_rank_below_trained_ones() -> None:
+    crashed = f.dense_model("m1", [400], trained=False)
+    trained = f.dense_model("m2", [400])
+    chosen, result = assign([crashed, trained], [slot("big", hidden_layers="==1")])
+    assert chosen == {"big": "m2"}
+    assert "never finished a fit" in result.rejections["m1"]["big"]
+    # ... even when the untrained one meets more of the slot's constraints
+    partial = f.dense_model("m3", [100])
+    chosen, _ = assign([crashed, partial], [slot("big", hidden_layers="==1", trainable_params=">=300000")])
+    assert chosen == {"big": "m3"}
+    # ... but an untrained model still fills a slot no trained model fits
+    chosen, _ = assign([crashed], [slot("big", hidden_layers="==1")])
+    assert chosen == {"big": "m1"}
+
+
+def test_a_model_fills_at_most_one_slot_and_unrelated_models_fill_none() -> None:
+    only = f.dense_model("m1", [400])
+    slots = [slot("a", hidden_layers="==1"), slot("b", hidden_layers="==1"), slot("c", conv_layers=">=1")]
+    chosen, result = assign([only], slots)
+    assert list(chosen.values()).count("m1") == 1 and chosen["c"] is None
+    assert "none of the 1 model(s) meets any" in result.slots["c"].why_empty
+    assert "0 convolution layers (needs >= 1)" in result.slots["c"].why_empty
+
+
+def test_no_models_or_no_slots() -> None:
+    chosen, result = assign([], [slot("a", trained=True)])
+    assert chosen == {"a": None} and "built no model" in result.slots["a"].why_empty
+    assert assign([f.dense_model("m1", [4])], [])[0] == {}
+
+
+def test_six_networks_of_the_basics_exercise() -> None:
+    models = f.nn_basics_models()[::-1]  # order must not matter
+    slots = [slot("big", hidden_layers="==1", trainable_params=">=300000"),
+             slot("small", hidden_layers="==1", trainable_params="<50000"),
+             slot("best", hidden_layers=">=3"),
+             slot("tiny", hidden_layers=">=10", units="<10"),
+             slot("narrow", hidden_layers=">=10", units="10..50"),
+             slot("wide", hidden_layers=">=10", units="50..100")]
+    chosen, result = assign(models, slots)
+    assert chosen == {"big": "m1", "small": "m2", "best": "m6", "tiny": "m3", "narrow": "m4", "wide": "m5"}
+    assert result.rejections == {}
+
+
+def test_empty_slot_names_the_model_that_plays_another_role() -> None:
+    deep = f.dense_model("m1", [8] * 10)
+    slots = [slot("tiny", hidden_layers=">=10", units="<10"), slot("best", hidden_layers=">=3")]
+    chosen, result = assign([deep, f.dense_model("m2", [300])], slots)
+    assert chosen == {"tiny": "m1", "best": None}
+    assert "m1 'model_m1' would fit but already fills 'tiny'" in result.slots["best"].why_empty
