@@ -122,7 +122,7 @@ def handle(req: dict[str, Any]) -> dict[str, Any]:
         split = fit.get("validation_split")
         val_fp = fit.get("validation_x")
         if split and x_fp and match(x_fp, data["x_train"]):
-            cut = int(math.ceil(n * (1.0 - split)))
+            cut = int(math.floor(n * (1.0 - split)))  # Keras's own rule (train_validation_split)
             raw_x, raw_y = data["x_train"][cut:n], data["y_train"][cut:n]
             resp["metrics"]["validation"] = measure(model, prepare(raw_x, affine, shape), raw_y, y_fp)
             resp["validation_source"] = f"validation_split={split}: training rows {cut}..{n - 1}"

@@ -104,6 +104,9 @@ def bwrap_prefix(host: HostIsolation, mounts: Mounts, *, tmp_mb: int) -> list[st
     cmd += ["--proc", "/proc", "--dev", "/dev"]
     cmd += ["--perms", "1777", "--size", str(tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]
     cmd += ["--perms", "0755", "--tmpfs", "/home", "--perms", "1777", "--dir", INSIDE_HOME]
+    # Made explicitly: as an implicit parent of the binds below /etc would be 0700, and the
+    # unprivileged uid could read neither passwd/hosts nor the fonts and loader cache.
+    cmd += ["--perms", "0755", "--dir", "/etc"]
     for name in ("passwd", "group", "hosts"):
         cmd += ["--ro-bind", str(mounts.etc / name), f"/etc/{name}"]
     for shared in ("/etc/fonts", "/etc/ld.so.cache", "/etc/localtime", "/etc/mime.types"):

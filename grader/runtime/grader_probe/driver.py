@@ -102,11 +102,20 @@ def run_notebook(path: str, cell_timeout: float, stop_on_error: bool, output_lim
                 state["printed"] += len(plain)
             return super().output(outs, msg, display_id, cell_index)
 
+    # On a timeout nbclient interrupts the kernel and hands back error_on_timeout as the cell's
+    # reply, but the cell's outputs only show the KeyboardInterrupt the kernel raised: keep the
+    # replies so a timeout is recorded as one.
+    replies: dict[int, dict] = {}
+
+    def on_cell_error(cell, cell_index, execute_reply, **_):
+        replies[cell_index] = dict(execute_reply.get("content") or {})
+
     client = Client(
         nb, timeout=cell_timeout, kernel_name="python3", allow_errors=True, interrupt_on_timeout=True,
-        error_on_timeout={"ename": "CellTimeoutError", "evalue": f"cell ran past {cell_timeout:.0f} s",
+        error_on_timeout={"ename": "CellTimeoutError", "evalue": f"cell ran past {cell_timeout:g} s",
                           "traceback": []},
         resources={"metadata": {"path": os.path.dirname(os.path.abspath(path))}}, record_timing=False,
+        on_cell_error=on_cell_error,
     )
     status, extra, ran = "ok", {}, 0
     with client.setup_kernel():
@@ -124,6 +133,11 @@ def run_notebook(path: str, cell_timeout: float, stop_on_error: bool, output_lim
                 break
             ran += 1
             errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+            reply = replies.pop(index, None)
+            if reply and reply.get("ename") == "CellTimeoutError":
+                # Where the interrupt landed is the useful part of the traceback.
+                errors = [{"ename": "CellTimeoutError", "evalue": reply.get("evalue", ""),
+                           "traceback": [line for o in errors for line in o.get("traceback", [])]}]
             for err in errors:
                 events.emit("cell_error", cell_index=index, execution_count=n + 1, ename=err.get("ename", ""),
                             evalue=str(err.get("evalue", ""))[:2000],

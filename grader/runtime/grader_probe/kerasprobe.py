@@ -56,6 +56,8 @@ def _callback_info(cb: Any) -> dict[str, Any]:
     config = {}
     for field in _CALLBACK_FIELDS:
         value = getattr(cb, field, None)
+        if field == "min_delta" and isinstance(value, (int, float)):
+            value = abs(value)  # Keras keeps it negated when it monitors a quantity to minimise
         if isinstance(value, (int, float, str, bool)):
             config[field] = value
     return {"class_name": type(cb).__name__, "config": config}
