@@ -25,7 +25,8 @@ MAX_MODELS = 200
 _NOISE = re.compile(
     r"^(I0000|W0000|E0000 .*(cuda|cuInit)|WARNING: All log messages before absl|To enable the following instructions"
     r"|.*oneDNN custom operations are on|.*cpu_feature_guard|Fontconfig error|.*This TensorFlow binary is optimized"
-    r"|.*Unable to register cu(DNN|FFT|BLAS)|.*computation placer already registered|.*TF-TRT Warning)"
+    r"|.*Unable to register cu(DNN|FFT|BLAS)|.*computation placer already registered|.*TF-TRT Warning"
+    r"|.*running over TCP without encryption|.*(DeprecationWarning|warn)\(.*jupyter_client)"
 )
 
 
@@ -159,6 +160,8 @@ def decide_status(result: SandboxResult, run_end: dict[str, Any] | None,
     ]
     for hit, status, message in limits_hit:
         if hit:
+            if result.tasks_exhausted:
+                message += "; it also tried to start more processes or threads than allowed (a fork bomb?)"
             return status, message, None
     if run_end is None:
         code = result.returncode

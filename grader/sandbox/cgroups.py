@@ -69,6 +69,16 @@ class RunCgroup:
         except (OSError, ValueError):
             return False
 
+    def tasks_exhausted(self) -> bool:
+        """True when the run tried to start more processes/threads than allowed."""
+        if self.pids is None:
+            return False
+        try:
+            text = (self.pids / "pids.events").read_text()
+            return any(line.startswith("max ") and int(line.split()[1]) > 0 for line in text.splitlines())
+        except (OSError, ValueError):
+            return False
+
     def peak_memory_mb(self) -> float | None:
         if self.memory is None:
             return None

@@ -60,6 +60,7 @@ class SandboxResult:
     output_bytes: int
     peak_memory_mb: float | None
     leftover_processes: int
+    tasks_exhausted: bool = False
 
     def cleanup(self) -> None:
         shutil.rmtree(self.run_dir, ignore_errors=True)
@@ -223,6 +224,7 @@ def run_sandboxed(req: SandboxRequest) -> SandboxResult:
     leftover = len(group.procs()) if group else 0
     oom = group.oom_killed() if group else False
     peak = group.peak_memory_mb() if group else None
+    tasks_exhausted = group.tasks_exhausted() if group else False
     if group:
         group.kill_all()
     out_drain.thread.join(timeout=5)
@@ -233,6 +235,7 @@ def run_sandboxed(req: SandboxRequest) -> SandboxResult:
         timed_out=timed_out, output_exceeded=output_exceeded, disk_exceeded=disk_exceeded, oom_killed=oom,
         duration_s=duration, stdout_head=bytes(out_drain.head).decode("utf-8", "replace"), log_tail=log,
         output_bytes=state["bytes"], peak_memory_mb=peak, leftover_processes=leftover,
+        tasks_exhausted=tasks_exhausted,
     )
 
 

@@ -94,3 +94,8 @@ def test_schema_violations_become_warnings_not_crashes(tmp_path):
 def test_noise_filter_keeps_student_lines():
     text = "I0000 00:00 port.cc:153] oneDNN custom operations are on.\nEpoch 1/3\nFontconfig error: x\nreal problem"
     assert filter_noise(text) == "Epoch 1/3\nreal problem"
+
+
+def test_fork_bomb_is_named_in_the_message(tmp_path):
+    status, message, _ = decide_status(result(tmp_path, timed_out=True, tasks_exhausted=True), None, [])
+    assert status is RunStatus.TIMEOUT and "fork bomb" in message
