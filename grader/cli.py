@@ -103,6 +103,9 @@ def _register_optional() -> None:
         return
     main.add_command(rubric_group, "rubric")
     main.add_command(check_command, "check")
+    from grader.cli_report import report_command
+
+    main.add_command(report_command, "report")
 
 
 _register_optional()

@@ -19,6 +19,7 @@ from grader.evidence import Limits
 if TYPE_CHECKING:
     from types import ModuleType
 
+    from grader.grading.result import GradeResult
     from grader.rubric.model import Rubric
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_GRADER = 0, 1, 2, 3
@@ -139,8 +140,15 @@ def test_command(rubric: str, reference: Path | None, datasets: str | None, quic
 @click.option("--datasets", help="Dataset folder (default: $GRADER_DATASETS or Keras's cache).")
 @click.option("--color/--no-color", default=None, help="Colour the summary (default: when a terminal).")
 @click.option("--verbose", "-v", is_flag=True, help="Also explain passed criteria and unused models.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Write reports here (formats from --format; default html,json,md).")
+@click.option("--format", "formats", help="Comma-separated: html, csv, json, junit, gradescope, md (needs --out).")
+@click.option("--junit", "junit_file", type=click.Path(dir_okay=False, path_type=Path), help="Write JUnit XML here.")
+@click.option("--fail-under", type=click.FloatRange(0, 100),
+              help="Exit 0 when the score is at least this percent (and 1 below it), whatever single criteria did.")
 def check_command(path: Path, rubric_ref: str, quick: bool, as_json: bool, datasets: str | None,
-                  color: bool | None, verbose: bool) -> None:
+                  color: bool | None, verbose: bool, out: Path | None = None, formats: str | None = None,
+                  junit_file: Path | None = None, fail_under: float | None = None) -> None:
     """Run a submission and grade it against a rubric."""
     from grader.grading.grade import grade
     from grader.grading.terminal import render_summary
@@ -150,10 +158,16 @@ def check_command(path: Path, rubric_ref: str, quick: bool, as_json: bool, datas
     except RubricError as exc:
         _fail(exc)
         return
+    try:
+        fmts = _check_formats(out, formats)
+    except ValueError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
     api = _api()
     try:
         verified = api.run_submission(path, datasets=datasets, limits=rubric.limits.to_limits(_base_limits(api)),
-                                      continue_on_error=rubric.continue_on_error, quick=quick)
+                                      continue_on_error=rubric.continue_on_error, quick=quick,
+                                      **({"keep_files": out / "files"} if out and "html" in fmts else {}))
     except GraderError as exc:
         _fail(exc)  # ConfigError exits 2, the others 3
         return
@@ -163,7 +177,39 @@ def check_command(path: Path, rubric_ref: str, quick: bool, as_json: bool, datas
     else:
         use_color = sys.stdout.isatty() if color is None else color
         click.echo(render_summary(result, color=use_color, verbose=verbose))
-    sys.exit(result.exit_code)
+    _write_reports(result, out, fmts, junit_file)
+    sys.exit(_exit_code(result, fail_under))
+
+
+def _check_formats(out: Path | None, formats: str | None) -> list[str]:
+    from grader.report.outputs import parse_formats
+
+    if formats and out is None:
+        raise ValueError("--format needs --out")
+    return parse_formats(formats or "html,json,md") if out else []
+
+
+def _write_reports(result: GradeResult, out: Path | None, fmts: list[str], junit_file: Path | None) -> None:
+    # What check writes is for the student (hidden criteria concealed): CI logs and artifacts are theirs to read.
+    from grader.report.outputs import Entry, write_outputs
+
+    if out is not None:
+        files = out / "files"
+        write_outputs([Entry(result, files if files.is_dir() else None)], out, fmts, audience="student",
+                      class_page=False)
+    if junit_file is not None:
+        from grader.report.exports.junit import write_junit
+
+        write_junit([result], junit_file, audience="student")
+
+
+def _exit_code(result: GradeResult, fail_under: float | None) -> int:
+    """With --fail-under the percent decides (a grader error still exits 3); without it, every criterion."""
+    from grader.grading.result import GradeStatus
+
+    if fail_under is None or result.status == GradeStatus.ERROR:
+        return result.exit_code
+    return EXIT_OK if result.percent >= fail_under else EXIT_FAILED
 
 
 def _api() -> ModuleType:

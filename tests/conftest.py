@@ -125,3 +125,8 @@ def needs_bwrap(host_isolation) -> None:
     if host_isolation.level is not Isolation.BWRAP:
         pytest.skip(f"needs bubblewrap isolation; this host offers {host_isolation.level.value}: "
                     + "; ".join(host_isolation.notes))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", default=False,
+                     help="Rewrite tests/golden/ files from the current output instead of comparing.")

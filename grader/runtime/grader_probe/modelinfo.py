@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 _SCALAR = (int, float, str, bool, type(None))
+_WEIGHT_NAMES = {"kernel", "recurrent_kernel", "depthwise_kernel", "pointwise_kernel", "embeddings"}
 
 
 def _tuple(value: Any) -> list[int] | None:
@@ -109,7 +110,9 @@ def param_counts(model: Any) -> dict[str, int] | None:
     t = sum(w["count"] for w in trainable)
     nt = sum(w["count"] for w in frozen)
     biases = sum(w["count"] for w in trainable if w["name"] == "bias")
-    return {"total": t + nt, "trainable": t, "non_trainable": nt, "weights": t - biases, "biases": biases}
+    # Connection weights only: BatchNormalization's gamma/beta are neither weights nor biases.
+    weights = sum(w["count"] for w in trainable if w["name"] in _WEIGHT_NAMES)
+    return {"total": t + nt, "trainable": t, "non_trainable": nt, "weights": weights, "biases": biases}
 
 
 def optimizer_info(opt: Any) -> dict[str, Any] | None:
