@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any, Callable
 
 from grader.assemble import assemble
 from grader.evidence import Evidence, Isolation, Limits, RunInfo, RunStatus, SubmissionInfo
@@ -87,12 +88,14 @@ def run_submission(
     cpus: int | None = None,
     verifier: Verifier | None = None,
     keep_files: Path | None = None,
+    progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> VerifiedEvidence:
     """Run one script or notebook in the sandbox, then verify what it trained.
 
     A broken submission never raises: its problem is in the returned evidence's run status.
     `verifier` lets a caller grading many submissions keep one verifier (one TensorFlow
-    import) alive across them; otherwise one is started and closed here.
+    import) alive across them; otherwise one is started and closed here. `progress` is
+    called with live events (cell started, epoch finished, ...) while the run goes.
     """
     limits = limits or Limits(cpus=cpus or default_cpus())
     if cpus is not None and limits.cpus != cpus:
@@ -103,7 +106,7 @@ def run_submission(
     files = dataset_files(datasets)
     result = run_sandboxed(SandboxRequest(
         source=sub.path, entry=sub.path.name, kind=sub.kind, limits=limits, datasets=files,
-        continue_on_error=continue_on_error, quick=0.1 if quick else 0.0,
+        continue_on_error=continue_on_error, quick=0.1 if quick else 0.0, on_event=progress,
     ))
     try:
         evidence = assemble(sub, result, limits, python=sys.version.split()[0], quick=quick)

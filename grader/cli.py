@@ -41,11 +41,17 @@ def run(path: Path, as_json: bool, datasets: str | None, timeout: float | None, 
 
     updates = {k: v for k, v in {"timeout_s": timeout, "cell_timeout_s": cell_timeout, "memory_mb": memory_mb}.items() if v is not None}
     limits = Limits(cpus=cpus or default_cpus(), **updates)
+    from grader.progress import ProgressLine
+
+    progress = ProgressLine()
     try:
-        verified = run_submission(path, datasets=datasets, limits=limits, continue_on_error=not stop_on_error, keep_files=keep)
+        verified = run_submission(path, datasets=datasets, limits=limits, continue_on_error=not stop_on_error,
+                                  keep_files=keep, progress=progress)
     except GraderError as exc:
         click.echo(f"grader: {exc}", err=True)
         sys.exit(exc.exit_code)
+    finally:
+        progress.close()
     click.echo(verified.model_dump_json(indent=2) if as_json else render_run(verified))
     ok = verified.evidence.run.status in (RunStatus.COMPLETED, RunStatus.COMPLETED_WITH_ERRORS)
     sys.exit(EXIT_OK if ok else EXIT_FAILED)

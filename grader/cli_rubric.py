@@ -164,13 +164,18 @@ def check_command(path: Path, rubric_ref: str, quick: bool, as_json: bool, datas
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
     api = _api()
+    from grader.progress import ProgressLine
+
+    progress = ProgressLine()
     try:
         verified = api.run_submission(path, datasets=datasets, limits=rubric.limits.to_limits(_base_limits(api)),
-                                      continue_on_error=rubric.continue_on_error, quick=quick,
+                                      continue_on_error=rubric.continue_on_error, quick=quick, progress=progress,
                                       **({"keep_files": out / "files"} if out and "html" in fmts else {}))
     except GraderError as exc:
         _fail(exc)  # ConfigError exits 2, the others 3
         return
+    finally:
+        progress.close()
     result = grade(verified, rubric, quick=quick)
     if as_json:
         click.echo(json.dumps(result.model_dump(mode="json"), indent=2))

@@ -19,6 +19,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable
 
 from grader.evidence import Isolation, Limits
 from grader.sandbox import cgroups, isolation
@@ -41,6 +42,8 @@ class SandboxRequest:
     quick: float = 0.0  # fraction of each dataset to keep (0 = all)
     extra_env: dict[str, str] = field(default_factory=dict)
     uid: int = SANDBOX_UID
+    # Called from the grader's process with each progress event (cell, fit, epoch) as it lands.
+    on_event: Callable[[dict[str, Any]], None] | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -202,8 +205,11 @@ def run_sandboxed(req: SandboxRequest) -> SandboxResult:
     timed_out = output_exceeded = disk_exceeded = False
     disk_cap = 4 * req.limits.file_size_mb * 2**20
     next_disk_check = 0.0
+    tail = _EventTail(out / "events.jsonl", req.on_event) if req.on_event else None
     while proc.poll() is None:
         now = time.monotonic()
+        if tail is not None:
+            tail.poll()
         if now - started > req.limits.timeout_s:
             timed_out = True
         elif state["bytes"] > limit_bytes:
@@ -221,6 +227,8 @@ def run_sandboxed(req: SandboxRequest) -> SandboxResult:
         _kill(proc, group)
         proc.wait()
     duration = time.monotonic() - started
+    if tail is not None:
+        tail.poll()  # whatever landed between the last poll and the exit
     leftover = len(group.procs()) if group else 0
     oom = group.oom_killed() if group else False
     peak = group.peak_memory_mb() if group else None
@@ -237,6 +245,40 @@ def run_sandboxed(req: SandboxRequest) -> SandboxResult:
         output_bytes=state["bytes"], peak_memory_mb=peak, leftover_processes=leftover,
         tasks_exhausted=tasks_exhausted,
     )
+
+
+class _EventTail:
+    """Follows the event log while the run is going, for live progress (display only)."""
+
+    KINDS = {"run_start", "cell_start", "cell_end", "fit_start", "epoch", "fit", "evaluate", "run_end", "dataset"}
+
+    def __init__(self, path: Path, callback: Callable[[dict[str, Any]], None]):
+        self.path, self.callback, self.offset, self.partial = path, callback, 0, b""
+
+    def poll(self) -> None:
+        try:
+            with self.path.open("rb") as fh:
+                fh.seek(self.offset)
+                chunk = fh.read(1 << 20)
+        except OSError:
+            return
+        self.offset += len(chunk)
+        lines = (self.partial + chunk).split(b"\n")
+        self.partial = lines.pop()[-65536:]
+        for line in lines:
+            if len(line) > 65536:
+                continue  # progress needs only small events; big ones are read after the run
+            try:
+                import json
+
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(event, dict) and event.get("event") in self.KINDS:
+                try:
+                    self.callback(event)
+                except Exception:
+                    pass  # a display problem must never stop the run
 
 
 def _kill(proc: subprocess.Popen, group: cgroups.RunCgroup | None) -> None:
