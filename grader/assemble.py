@@ -139,7 +139,20 @@ def assemble(submission: Submission, result: SandboxResult, limits: Limits, *, p
     if result.leftover_processes:
         warnings.append(f"{result.leftover_processes} process(es) were still running after the run and were killed")
     return Evidence(submission=info, run=run, models=models.build(warnings), figures=figures, datasets=datasets,
-                    printed=printed, markdown=markdown, warnings=warnings)
+                    printed=printed, markdown=markdown, warnings=warnings, diagnoses=_diagnoses(submission, run))
+
+
+def _diagnoses(submission: Submission, run: RunInfo) -> list:
+    from grader.diagnose import link_errors, scan_source
+
+    try:
+        text = submission.path.read_text("utf-8")[: 8 * 2**20]
+    except (OSError, UnicodeDecodeError):
+        return []
+    errors = [(e.cell_index, f"{e.ename}: {e.evalue}") for e in run.cell_errors]
+    if run.script_error is not None:
+        errors.append((None, f"{run.script_error.ename}: {run.script_error.evalue}"))
+    return link_errors(scan_source(text, notebook=submission.kind == "notebook"), errors)
 
 
 def _signal_name(num: int) -> str:

@@ -206,6 +206,20 @@ class ScriptError(Frozen):
     traceback: str = ""
 
 
+class Diagnosis(Frozen):
+    idiom: str = Field(description="Short id of the Keras 2 idiom, e.g. 'optimizer-lr'.")
+    title: str = Field(description="What the submission wrote, in words.")
+    fix: str = Field(description="What to write instead for Keras 3.")
+    line: int | None = Field(None, description="Line in the script, or within the cell for notebooks.")
+    cell_index: int | None = Field(None, description="Notebook cell index (0-based), for notebooks.")
+    caused_error: bool = Field(False, description="True when one of the run's errors comes from this idiom.")
+
+    def where(self) -> str:
+        if self.cell_index is not None:
+            return f"cell {self.cell_index}, line {self.line}"
+        return f"line {self.line}"
+
+
 class Limits(Frozen):
     """Resource limits for one sandboxed run."""
 
@@ -258,3 +272,4 @@ class Evidence(Frozen):
     printed: str = Field("", description="Captured text the submission wrote (capped), for question answers.")
     markdown: str = Field("", description="Markdown cell text of a notebook, for question answers.")
     warnings: list[str] = Field(default_factory=list, description="What the grader noticed but did not fail on.")
+    diagnoses: list[Diagnosis] = Field(default_factory=list, description="Keras 2 idioms found in the source, with fixes.")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 import types
 from pathlib import Path
 
@@ -133,16 +132,6 @@ def test_tensorflow_bonus() -> None:
     assert outcomes(result)["bonus.simple20"] == Outcome.FAILED
     assert result.status == GradeStatus.FAILED  # the curves: no figure with two lines here
     assert result.score > 100 - 10 and result.max_score == 100
-
-
-def test_grading_takes_milliseconds() -> None:
-    verified = f.nn_basics_evidence()
-    grade(verified, TENSORFLOW)  # warm caches and imports
-    start = time.perf_counter()
-    for _ in range(20):
-        grade(verified, TENSORFLOW)
-    per_grade = (time.perf_counter() - start) / 20
-    assert per_grade < 0.050, f"{per_grade * 1000:.1f} ms per grade"
 
 
 def fake_api(monkeypatch: pytest.MonkeyPatch, verified, calls: list | None = None) -> None:

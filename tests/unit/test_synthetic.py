@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -89,16 +88,12 @@ def test_fashion_and_digits_are_different_families() -> None:
     assert abs(float(digits.x_train.mean()) - float(fashion.x_train.mean())) > 5
 
 
-def test_small_preset_is_fast_and_sized_as_documented() -> None:
-    synthetic._prototypes.cache_clear()  # time the cold path
-    # CPU time, not wall time: a busy CI machine must not make this fail.
-    start = time.process_time()
+def test_small_preset_is_sized_as_documented() -> None:
+    # Generation speed is measured in bench/, not asserted here.
     data = make_dataset("mnist", "small")
-    elapsed = time.process_time() - start
     assert isinstance(data, SplitArrays)
     assert (len(data.x_train), len(data.x_test)) == SIZES["small"]["mnist"] == (6000, 1000)
     assert SIZES["full"]["mnist"] == (60000, 10000)
-    assert elapsed < 2.0, f"small synthetic MNIST took {elapsed:.2f}s"
 
 
 def test_make_dataset_rejects_unknown_size() -> None:
