@@ -40,6 +40,9 @@ def render_run(v: VerifiedEvidence) -> str:
         lines.append(f"  cell {err.cell_index}: {err.ename}: {err.evalue[:150]}")
     if run.script_error and run.status is not RunStatus.INVALID:
         lines.append(f"  line {run.script_error.lineno}: {run.script_error.ename}: {run.script_error.evalue[:150]}")
+    for d in ev.diagnoses[:10]:
+        cause = " (this is what failed)" if d.caused_error else ""
+        lines.append(f"  Keras 2 idiom at {d.where()}: {d.title}{cause}\n      fix: {d.fix}")
     for w in ev.warnings[:10]:
         lines.append(f"  note: {w}")
     return "\n".join(lines)

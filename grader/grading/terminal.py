@@ -37,6 +37,12 @@ def render_summary(result: GradeResult, *, color: bool = False, ascii_only: bool
         for c in (c for c in r.criteria if c.part == part.id):
             lines += _criterion(c, style, ascii_only, verbose, show_hidden, width)
     lines += _slots(r, verbose)
+    diagnoses = r.evidence.evidence.diagnoses
+    if diagnoses:
+        lines += ["", style("Keras 2 code that Keras 3 rejects", bold=True)]
+        for d in diagnoses:
+            cause = style(" (this is what failed)", fg="red") if d.caused_error else ""
+            lines += [f"  {d.where()}: {d.title}{cause}", f"    fix: {d.fix}"]
     counts = ", ".join(f"{v} {k}" for k, v in r.outcome_counts.items() if v)
     lines += ["", style(f"Score {_pts(r.score)}/{_pts(r.max_score)} ({r.percent:.1f}%) - {r.status.value}"
                         f" ({counts})", bold=True, fg=_STATUS_COLORS[r.status])]
