@@ -100,6 +100,7 @@ def report_context(r: GradeResult, *, audience: Audience = "instructor", figures
         slots=slots, unused=unused, models=model_views(r),
         figures=figure_views(r.evidence.evidence.figures, figures_dir), run_facts=run_facts(r),
         errors=errors(r), warnings=[clean(w) for w in r.evidence.evidence.warnings],
+        diagnoses=r.evidence.evidence.diagnoses,
         log_tail=clean(r.evidence.evidence.run.log_tail),
     )
 
