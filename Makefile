@@ -16,7 +16,7 @@ system:
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[tf,test]'
+	$(BIN)/python -m pip install -q -e '.[tf,test,ray]'
 	touch $@
 
 demo: setup

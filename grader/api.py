@@ -89,6 +89,8 @@ def run_submission(
     verifier: Verifier | None = None,
     keep_files: Path | None = None,
     progress: Callable[[dict[str, Any]], None] | None = None,
+    workdir: str | os.PathLike[str] | None = None,
+    gpu: str | None = None,
 ) -> VerifiedEvidence:
     """Run one script or notebook in the sandbox, then verify what it trained.
 
@@ -96,6 +98,8 @@ def run_submission(
     `verifier` lets a caller grading many submissions keep one verifier (one TensorFlow
     import) alive across them; otherwise one is started and closed here. `progress` is
     called with live events (cell started, epoch finished, ...) while the run goes.
+    `workdir`, a folder holding `path`, travels whole with the run (a student's data files and
+    helper modules); `gpu` is the CUDA_VISIBLE_DEVICES value the run sees (none by default).
     """
     limits = limits or Limits(cpus=cpus or default_cpus())
     if cpus is not None and limits.cpus != cpus:
@@ -105,8 +109,10 @@ def run_submission(
         return VerifiedEvidence(evidence=_invalid(sub, limits))
     files = dataset_files(datasets)
     result = run_sandboxed(SandboxRequest(
-        source=sub.path, entry=sub.path.name, kind=sub.kind, limits=limits, datasets=files,
-        continue_on_error=continue_on_error, quick=0.1 if quick else 0.0, on_event=progress,
+        source=Path(workdir) if workdir is not None else sub.path,
+        entry=sub.path.relative_to(workdir).as_posix() if workdir is not None else sub.path.name,
+        kind=sub.kind, limits=limits, datasets=files, continue_on_error=continue_on_error,
+        quick=0.1 if quick else 0.0, on_event=progress, extra_env={"CUDA_VISIBLE_DEVICES": gpu} if gpu else {},
     ))
     try:
         evidence = assemble(sub, result, limits, python=sys.version.split()[0], quick=quick)

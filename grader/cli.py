@@ -112,6 +112,9 @@ def _register_optional() -> None:
     from grader.cli_report import report_command
 
     main.add_command(report_command, "report")
+    from grader.cli_grade import grade_command
+
+    main.add_command(grade_command, "grade")
 
 
 _register_optional()
