@@ -138,3 +138,20 @@ def unshare_prefix() -> list[str]:
 def drop_privileges(uid: int) -> list[str]:
     return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs",
             "--inh-caps=-all", "--bounding-set=-all"]
+
+
+def gpu_binds(visible: str | None, dev: Path = Path("/dev")) -> list[str]:
+    """bwrap arguments exposing NVIDIA device files when the run was given a GPU.
+
+    bwrap's own /dev holds only the basic devices, so CUDA inside sees no GPU unless the
+    driver's nodes are bound in; CUDA_VISIBLE_DEVICES then picks which one the run uses.
+    """
+    if not visible:
+        return []
+    args: list[str] = []
+    for node in sorted(dev.glob("nvidia*")):
+        args += ["--dev-bind", str(node), str(node)]
+    caps = dev / "nvidia-caps"
+    if caps.is_dir() and str(caps) not in args:
+        args += ["--dev-bind", str(caps), str(caps)]
+    return args

@@ -168,8 +168,9 @@ def run_sandboxed(req: SandboxRequest) -> SandboxResult:
         prefix = isolation.bwrap_prefix(host, Mounts(work, out, RUNTIME_DIR, None, etc), tmp_mb=1024)
         for name, path in req.datasets.items():
             prefix[-2:-2] = ["--ro-bind", str(Path(path).resolve()), f"{INSIDE_DATA}/{name}"]
-        env_args = [a for k, v in _env(req, inside, python_bin).items() for a in ("--setenv", k, v)]
-        prefix[-2:-2] = env_args
+        env = _env(req, inside, python_bin)
+        prefix[-2:-2] = isolation.gpu_binds(env.get("CUDA_VISIBLE_DEVICES"))
+        prefix[-2:-2] = [a for k, v in env.items() for a in ("--setenv", k, v)]
         popen_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
     else:
         inside = {"work": str(work), "out": str(out), "runtime": str(RUNTIME_DIR), "data": str(data),

@@ -1,0 +1,16 @@
+from pathlib import Path
+
+from grader.sandbox.isolation import gpu_binds
+
+
+def test_no_gpu_assigned_binds_nothing(tmp_path: Path):
+    (tmp_path / "nvidia0").touch()
+    assert gpu_binds("", tmp_path) == [] and gpu_binds(None, tmp_path) == []
+
+
+def test_assigned_gpu_binds_every_nvidia_node(tmp_path: Path):
+    for name in ("nvidia0", "nvidia1", "nvidiactl", "nvidia-uvm", "null"):
+        (tmp_path / name).touch()
+    args = gpu_binds("1", tmp_path)
+    bound = args[1::3]
+    assert args[0::3] == ["--dev-bind"] * 4 and all("nvidia" in b for b in bound) and len(bound) == 4
