@@ -45,10 +45,11 @@ class RunCgroup:
     memory: Path | None
     pids: Path | None
     version: int
+    cpu: Path | None = None
 
     @property
     def dirs(self) -> list[Path]:
-        return [p for p in {self.memory, self.pids} if p is not None]
+        return [p for p in {self.memory, self.pids, self.cpu} if p is not None]
 
     def attach(self) -> None:
         for folder in self.dirs:
@@ -116,7 +117,23 @@ class RunCgroup:
                 pass
 
 
-def create(memory_mb: int, tasks: int) -> tuple[RunCgroup | None, str]:
+def _v1_cpu_quota(name: str, cpus: int) -> Path | None:
+    """A CPU quota of `cpus` cores, so a thread bomb or a greedy run cannot starve the host
+    or the other runs of a class (the budget `--jobs` hands out is then a hard cap)."""
+    parent = _own_v1_path("cpu")
+    if parent is None or not (parent / "cpu.cfs_quota_us").exists():
+        return None
+    try:
+        group = parent / name
+        group.mkdir()
+        (group / "cpu.cfs_period_us").write_text("100000")
+        (group / "cpu.cfs_quota_us").write_text(str(max(1, cpus) * 100000))
+        return group
+    except OSError:
+        return None
+
+
+def create(memory_mb: int, tasks: int, cpus: int = 0) -> tuple[RunCgroup | None, str]:
     """Make a cgroup for one run; returns (None, reason) when the host does not allow it."""
     name = f"grader-{uuid.uuid4().hex[:12]}"
     mem_parent, pids_parent = _own_v1_path("memory"), _own_v1_path("pids")
@@ -137,7 +154,8 @@ def create(memory_mb: int, tasks: int) -> tuple[RunCgroup | None, str]:
                     (pids / "pids.max").write_text(str(tasks))
                 except OSError:
                     pids = None
-            return RunCgroup(mem, pids, 1), "cgroup v1 memory" + (" + pids" if pids else "")
+            cpu = _v1_cpu_quota(name, cpus) if cpus > 0 else None
+            return RunCgroup(mem, pids, 1, cpu), "cgroup v1 memory" + (" + pids" if pids else "") + (f" + cpu quota {cpus}" if cpu else "")
         except OSError as exc:
             return None, f"cgroup v1 not writable ({exc.strerror})"
     v2 = _own_v2_path()

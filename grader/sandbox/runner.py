@@ -190,7 +190,7 @@ def run_sandboxed(req: SandboxRequest) -> SandboxResult:
     if not req.continue_on_error:
         command.append("--stop-on-error")
 
-    group, why = cgroups.create(req.limits.memory_mb, req.limits.processes)
+    group, why = cgroups.create(req.limits.memory_mb, req.limits.processes, req.limits.cpus)
     notes.append(f"limits: {why}" if group else f"limits: rlimits only ({why})")
     state = {"bytes": 0}
     limit_bytes = req.limits.output_mb * 2**20
