@@ -29,6 +29,7 @@ test-fast: setup
 	$(BIN)/python -m pytest -m "not tf and not slow"
 
 bench: setup
+	$(BIN)/python -m pip install -q -e '.[tf,test,ray,bench]'
 	$(BIN)/python bench/run_all.py
 
 clean:
