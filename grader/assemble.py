@@ -15,12 +15,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from grader.evidence import (CellError, Evidence, EvaluateRecord, FigureRecord, FitRecord, Limits, ModelRecord,
-                             RunInfo, RunStatus, ScriptError, SubmissionInfo)
+from grader.evidence import (CellError, Evidence, EvaluateRecord, FigureRecord, FitRecord, Isolation, Limits,
+                             ModelRecord, RunInfo, RunStatus, ScriptError, SubmissionInfo)
 from grader.sandbox.runner import SandboxResult
 from grader.submission import Submission
 
 MAX_EVENTS_BYTES = 64 * 2**20
+TAIL_EVENTS_BYTES = 1 * 2**20
 MAX_MODELS = 200
 _NOISE = re.compile(
     r"^(I0000|W0000|E0000 .*(cuda|cuInit)|WARNING: All log messages before absl|To enable the following instructions"
@@ -44,8 +45,15 @@ def read_events(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
         raw = fh.read(MAX_EVENTS_BYTES)
     if size > MAX_EVENTS_BYTES:
         warnings.append(f"event log is {size / 2**20:.0f} MiB; only the first {MAX_EVENTS_BYTES // 2**20} MiB were read")
+    lines = raw.splitlines()
+    if size > MAX_EVENTS_BYTES:
+        # The driver's own closing events come last: a log padded past the cap must not hide them.
+        with path.open("rb") as fh:
+            fh.seek(max(MAX_EVENTS_BYTES, size - TAIL_EVENTS_BYTES))
+            tail = fh.read(TAIL_EVENTS_BYTES)
+        lines += tail.splitlines()[1:]
     events, bad = [], 0
-    for line in raw.splitlines():
+    for line in lines:
         try:
             item = json.loads(line)
             if isinstance(item, dict) and isinstance(item.get("event"), str):
@@ -155,6 +163,14 @@ def _diagnoses(submission: Submission, run: RunInfo) -> list:
     return link_errors(scan_source(text, notebook=submission.kind == "notebook"), errors)
 
 
+def _is_signal(num: int) -> bool:
+    try:
+        signal.Signals(num)
+        return True
+    except ValueError:
+        return False
+
+
 def _signal_name(num: int) -> str:
     try:
         return signal.Signals(num).name
@@ -180,6 +196,10 @@ def decide_status(result: SandboxResult, run_end: dict[str, Any] | None,
         code = result.returncode
         if code is not None and code < 0:
             return RunStatus.KILLED, f"the run was killed by {_signal_name(-code)} before it finished", None
+        if code is not None and code > 128 and result.isolation is not Isolation.LIMITS_ONLY and _is_signal(code - 128):
+            # Under bubblewrap/unshare the child's death by a signal comes back as exit code 128 + signal.
+            return (RunStatus.KILLED,
+                    f"the run was killed by {_signal_name(code - 128)} (exit code {code}) before it finished", None)
         if code:
             return RunStatus.EXITED, f"the run ended abruptly with exit code {code} (os._exit or a crash in native code)", None
         return RunStatus.EXITED, "the run ended without finishing normally (os._exit(0)?)", None
@@ -188,7 +208,8 @@ def decide_status(result: SandboxResult, run_end: dict[str, Any] | None,
         err = ScriptError(ename=str(run_end.get("ename", "SyntaxError")), evalue=str(run_end.get("evalue", "")),
                           lineno=run_end.get("lineno"), traceback=str(run_end.get("traceback", "")))
         hint = " (Python 2 syntax? print is a function in Python 3)" if "print" in err.evalue.lower() or "Missing parentheses" in err.evalue else ""
-        return RunStatus.INVALID, f"the script does not parse: {err.evalue} on line {err.lineno}{hint}", err
+        where = f" on line {err.lineno}" if err.lineno is not None else ""
+        return RunStatus.INVALID, f"the script does not parse: {err.evalue}{where}{hint}", err
     if kind == "exception":
         err = ScriptError(ename=str(run_end.get("ename", "")), evalue=str(run_end.get("evalue", "")),
                           lineno=run_end.get("lineno"), traceback=str(run_end.get("traceback", "")))

@@ -63,6 +63,9 @@ def labels(y: np.ndarray, fp: dict[str, Any] | None, classes: int) -> np.ndarray
     return y
 
 
+TRAINED_ON_TEST = "the model was trained on the test split (fit's data matches the grader's test data)"
+
+
 def measure(model: Any, x: np.ndarray, y_raw: np.ndarray, y_fp: dict[str, Any] | None) -> dict[str, float]:
     pred = model.predict(x, batch_size=512, verbose=0)
     out: dict[str, float] = {}
@@ -116,6 +119,8 @@ def handle(req: dict[str, Any]) -> dict[str, Any]:
             continue
         shape = (x_fp or probes[0])["shape"][1:]
         resp["dataset"], resp["affine"] = name, affine
+        if x_fp and match(x_fp, data["x_test"]) and not match(x_fp, data["x_train"]):
+            resp["notes"].append(TRAINED_ON_TEST)
         y_fp = fit.get("y")
         resp["metrics"]["test"] = measure(model, prepare(data["x_test"], affine, shape), data["y_test"], y_fp)
         n = (x_fp or {}).get("shape", [0])[0]

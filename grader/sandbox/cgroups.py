@@ -98,8 +98,9 @@ class RunCgroup:
                 pass
         return sorted(pids)
 
-    def kill_all(self) -> None:
-        """Kill every process left in the run's cgroup (daemons, orphans), then remove it."""
+    def kill_all(self, *, remove: bool = True) -> None:
+        """Kill every process left in the run's cgroup (daemons, orphans), then remove it (unless
+        `remove` is false: its counters, peak memory and task exhaustion, are still to be read)."""
         for _ in range(50):
             pids = self.procs()
             if not pids:
@@ -110,6 +111,8 @@ class RunCgroup:
                 except ProcessLookupError:
                     pass
             time.sleep(0.02)
+        if not remove:
+            return
         for folder in self.dirs:
             try:
                 folder.rmdir()

@@ -188,4 +188,11 @@ def verify_evidence(evidence: Evidence, out_dir: Path, verifier: Verifier, *, me
     held = [name[: -len(".npz")] for name in verifier.datasets if name.endswith(".npz")]
     datasets = list(dict.fromkeys([*evidence.datasets, *held]))
     results = [verifier.verify_model(m, out_dir, datasets, metrics=metrics) for m in evidence.models]
+    # The verifier alone holds the test split: what it learns about the training data becomes a warning.
+    seen = [f"model {r.model_id}: {TRAINED_ON_TEST}" for r in results if TRAINED_ON_TEST in r.message]
+    if seen:
+        evidence = evidence.model_copy(update={"warnings": [*evidence.warnings, *seen]})
     return VerifiedEvidence(evidence=evidence, verifications=results, verifier_versions=verifier.versions)
+
+
+TRAINED_ON_TEST = "the model was trained on the test split (fit's data matches the grader's test data)"

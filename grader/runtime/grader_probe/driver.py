@@ -20,6 +20,7 @@ from grader_probe import events
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 PRINTED_CAP = 1024 * 1024
+TB_FRAMES = 200
 
 
 def _student_lineno(tb, path: str) -> int | None:
@@ -31,7 +32,9 @@ def _student_lineno(tb, path: str) -> int | None:
 
 
 def _format_tb(exc: BaseException, path: str) -> str:
-    frames = traceback.extract_tb(exc.__traceback__)
+    # Only the innermost frames: a runaway recursion leaves a million of them, and extracting
+    # them all (source lines included) would cost the run more time than the recursion did.
+    frames = traceback.extract_tb(exc.__traceback__, limit=-TB_FRAMES)
     # Hide the driver's own frames: the student needs their code, not ours.
     frames = [f for f in frames if "grader_probe" not in f.filename] or frames
     text = "".join(traceback.format_list(frames)) + "".join(traceback.format_exception_only(type(exc), exc))
