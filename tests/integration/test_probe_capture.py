@@ -154,7 +154,12 @@ def test_params_equal_keras_count_params(run_name: str, request: pytest.FixtureR
     assert params.total == run.truth["params"]
     assert params.trainable == run.truth["trainable"]
     assert params.non_trainable == run.truth["non_trainable"]
-    assert params.weights + params.biases == params.trainable
+    # Weights are connection kernels only; what else trains (batch norm's gamma and beta) is neither.
+    kernels = sum(w.count for layer in run.model.layers for w in layer.weights if w.name == "kernel" and w.trainable)
+    others = sum(w.count for layer in run.model.layers for w in layer.weights
+                 if w.trainable and w.name not in ("kernel", "bias"))
+    assert params.weights == kernels
+    assert params.weights + params.biases + others == params.trainable
     assert sum(layer.params for layer in run.model.layers) == params.total
 
 
@@ -200,10 +205,10 @@ def test_tf_keras_sequential_script(tfkeras_run: Run, host_isolation) -> None:
     # Batch norm: gamma/beta train, the moving statistics do not.
     bn = model.layers[1]
     assert (bn.params, bn.trainable_params) == (4 * 32, 2 * 32)
-    _, biases = _dense_counts(784, 32, 10)
+    weights, biases = _dense_counts(784, 32, 10)
     assert model.params is not None
     assert (model.params.biases, model.params.non_trainable) == (biases, 64)
-    assert model.params.weights == model.params.trainable - biases
+    assert model.params.weights == weights == model.params.trainable - biases - 2 * 32
     assert model.input_shape == [None, 784]
     assert model.optimizer is not None and model.optimizer.class_name == "SGD"
     assert model.loss == "categorical_crossentropy" and model.metrics == ["accuracy"]
