@@ -71,6 +71,13 @@ def _unshare_flags(root: bool) -> list[str]:
     return flags if root else ["--user", "--map-root-user", *flags]
 
 
+def python_executable() -> str:
+    """This interpreter's path as the sandbox can find it: normalised (a '..' through a folder
+    the sandbox does not mount would not resolve there) but not resolved (a venv's python is a
+    symlink whose own path is what makes it the venv)."""
+    return os.path.normpath(os.path.abspath(sys.executable))
+
+
 def python_roots() -> list[Path]:
     """Folders the sandboxed interpreter needs: the venv and the base installation."""
     roots = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), Path(sys.executable).resolve().parent.parent}

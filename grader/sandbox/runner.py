@@ -164,7 +164,8 @@ def run_sandboxed(req: SandboxRequest) -> SandboxResult:
     _copy_source(req, work)
     for name, path in req.datasets.items():
         (data / name).symlink_to(Path(path).resolve())
-    python_bin = str(Path(sys.executable).parent)
+    python = isolation.python_executable()
+    python_bin = str(Path(python).parent)
     if host.level is Isolation.BWRAP:
         inside = {"work": INSIDE_WORK, "out": INSIDE_OUT, "runtime": INSIDE_RUNTIME, "data": INSIDE_DATA,
                   "home": INSIDE_HOME, "tmp": "/tmp"}
@@ -187,7 +188,7 @@ def run_sandboxed(req: SandboxRequest) -> SandboxResult:
         os.chmod(run_dir, 0o755)
         prefix += isolation.drop_privileges(req.uid)
     entry = f"{inside['work']}/{req.entry}"
-    command = [*prefix, sys.executable, "-m", "grader_probe.driver", req.kind, entry,
+    command = [*prefix, python, "-m", "grader_probe.driver", req.kind, entry,
                "--cell-timeout", str(req.limits.cell_timeout_s),
                "--output-limit", str(req.limits.output_mb * 2**20)]
     if not req.continue_on_error:

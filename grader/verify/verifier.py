@@ -90,7 +90,7 @@ class Verifier:
         if host.drop_user:
             os.chmod(self._dir, 0o755)
             cmd += isolation.drop_privileges(isolation.SANDBOX_UID)
-        cmd += [sys.executable, "-u", "-m", "grader_verify"]
+        cmd += [isolation.python_executable(), "-u", "-m", "grader_verify"]
         self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                       env=popen_env, text=True, start_new_session=True)
         hello = self._read(START_TIMEOUT_S)
