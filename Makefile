@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # Deterministic synthetic stand-ins by default: quick, and the same on every machine.
 DATASETS ?= synthetic
 
-.PHONY: setup system demo test test-fast bench clean
+.PHONY: setup system demo test test-slow test-fast bench clean
 
 setup: system $(VENV)/.installed
 
@@ -23,8 +23,12 @@ $(VENV)/.installed: pyproject.toml
 demo: setup
 	$(BIN)/grader grade submissions/nn-basics-keras --rubric nn-basics-keras --datasets $(DATASETS) --out reports/demo
 
+# Everything but the real-data self-tests (about an hour on two cores: make test-slow).
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not slow"
+
+test-slow: setup
+	$(BIN)/python -m pytest -m slow
 
 test-fast: setup
 	$(BIN)/python -m pytest -m "not tf and not slow"
