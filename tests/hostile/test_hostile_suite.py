@@ -49,7 +49,7 @@ def printed_ok(evidence, params, slots):
 
 def write_case(case: Case, folder: Path, ctx: dict[str, str]) -> tuple[Path, Path | None]:
     """The case's submission under `folder`: (entry file, work folder or None)."""
-    from conftest import write_submission  # tests/conftest.py
+    from submission_files import write_submission
 
     folder.mkdir(parents=True, exist_ok=True)
     if case.build is not None:
