@@ -89,8 +89,8 @@ class Mounts:
     work: Path  # writable, becomes /sandbox/work
     out: Path  # writable, becomes /sandbox/out
     runtime: Path  # read-only probe code, becomes /sandbox/runtime
-    data: Path | None  # read-only dataset files, becomes /sandbox/data
     etc: Path  # synthetic passwd/group/hosts
+    data_files: dict[str, Path] = field(default_factory=dict)  # name in /sandbox/data -> host file (read-only)
 
 
 INSIDE_WORK = "/sandbox/work"
@@ -100,7 +100,8 @@ INSIDE_DATA = "/sandbox/data"
 INSIDE_HOME = "/home/student"
 
 
-def bwrap_prefix(host: HostIsolation, mounts: Mounts, *, tmp_mb: int) -> list[str]:
+def bwrap_prefix(host: HostIsolation, mounts: Mounts, *, tmp_mb: int, env: dict[str, str]) -> list[str]:
+    """The whole bwrap command line up to the program to run: mounts, datasets, devices, env."""
     cmd = ["bwrap", *_bwrap_namespaces(os.geteuid() == 0), "--die-with-parent", "--new-session", "--clearenv"]
     for top in ("usr", "bin", "sbin", "lib", "lib64", "lib32", "libx32"):
         path = Path("/") / top
@@ -131,9 +132,11 @@ def bwrap_prefix(host: HostIsolation, mounts: Mounts, *, tmp_mb: int) -> list[st
     for root in python_roots():
         cmd += ["--ro-bind", str(root), str(root)]
     cmd += ["--ro-bind", str(mounts.runtime), INSIDE_RUNTIME]
-    if mounts.data is not None:
-        cmd += ["--ro-bind", str(mounts.data), INSIDE_DATA]
+    for name, path in mounts.data_files.items():
+        cmd += ["--ro-bind", str(Path(path).resolve()), f"{INSIDE_DATA}/{name}"]
     cmd += ["--bind", str(mounts.work), INSIDE_WORK, "--bind", str(mounts.out), INSIDE_OUT]
+    cmd += gpu_binds(env.get("CUDA_VISIBLE_DEVICES"))
+    cmd += [a for k, v in env.items() for a in ("--setenv", k, v)]
     cmd += ["--chdir", INSIDE_WORK]
     return cmd
 

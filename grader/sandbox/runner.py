@@ -7,6 +7,7 @@ the student's output to decide anything.
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import shutil
@@ -168,12 +169,8 @@ def run_sandboxed(req: SandboxRequest) -> SandboxResult:
     if host.level is Isolation.BWRAP:
         inside = {"work": INSIDE_WORK, "out": INSIDE_OUT, "runtime": INSIDE_RUNTIME, "data": INSIDE_DATA,
                   "home": INSIDE_HOME, "tmp": "/tmp"}
-        prefix = isolation.bwrap_prefix(host, Mounts(work, out, RUNTIME_DIR, None, etc), tmp_mb=1024)
-        for name, path in req.datasets.items():
-            prefix[-2:-2] = ["--ro-bind", str(Path(path).resolve()), f"{INSIDE_DATA}/{name}"]
-        env = _env(req, inside, python_bin)
-        prefix[-2:-2] = isolation.gpu_binds(env.get("CUDA_VISIBLE_DEVICES"))
-        prefix[-2:-2] = [a for k, v in env.items() for a in ("--setenv", k, v)]
+        prefix = isolation.bwrap_prefix(host, Mounts(work, out, RUNTIME_DIR, etc, dict(req.datasets)), tmp_mb=1024,
+                                        env=_env(req, inside, python_bin))
         popen_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
     else:
         inside = {"work": str(work), "out": str(out), "runtime": str(RUNTIME_DIR), "data": str(data),
@@ -273,8 +270,6 @@ class _EventTail:
             if len(line) > 65536:
                 continue  # progress needs only small events; big ones are read after the run
             try:
-                import json
-
                 event = json.loads(line)
             except ValueError:
                 continue

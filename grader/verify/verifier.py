@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import VerifierError
-from grader.evidence import Evidence, FitRecord, Isolation, ModelRecord
+from grader.evidence import Evidence, FitRecord, Isolation, LayerInfo, ModelRecord, ParamCounts
 from grader.sandbox import isolation
 from grader.sandbox.isolation import INSIDE_DATA, INSIDE_RUNTIME, INSIDE_WORK, Mounts
 from grader.sandbox.runner import RUNTIME_DIR
@@ -72,10 +72,8 @@ class Verifier:
                 (etc / name).write_text(text)
             out = self._dir / "scratch"
             out.mkdir(exist_ok=True)
-            cmd = isolation.bwrap_prefix(host, Mounts(self._inbox, out, RUNTIME_DIR, None, etc), tmp_mb=512)
-            for name, path in self.datasets.items():
-                cmd[-2:-2] = ["--ro-bind", str(Path(path).resolve()), f"{INSIDE_DATA}/{name}"]
-            cmd[-2:-2] = [a for k, v in env.items() for a in ("--setenv", k, v)]
+            cmd = isolation.bwrap_prefix(host, Mounts(self._inbox, out, RUNTIME_DIR, etc, self.datasets), tmp_mb=512,
+                                         env=env)
             self._inside_inbox = INSIDE_WORK
             popen_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         else:
@@ -154,8 +152,6 @@ class Verifier:
             status = VerificationStatus.UNSAFE if resp.get("kind") == "unsafe" else VerificationStatus.ERROR
             return ModelVerification(model_id=model.id, status=status, file=fit.saved_model, message=str(resp.get("message", ""))[:1500],
                                      figures=model_figures(model, fit, {}))
-        from grader.evidence import LayerInfo, ParamCounts
-
         affine = resp.get("affine")
         prep = f"inputs rebuilt as {affine[0]:.6g} * raw + {affine[1]:.6g}" if affine else None
         return ModelVerification(

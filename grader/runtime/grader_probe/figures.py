@@ -82,7 +82,11 @@ def record_open_figures() -> None:
         pass
 
 
-def _on_pyplot(module: Any) -> None:
+def _record_on_show(module: Any) -> None:
+    """Record every open figure whenever `module.show` is called, before it draws or closes them.
+
+    wraps() shares the function attributes (_to_draw, _draw_called) the inline backend keeps on show.
+    """
     orig_show = module.show
 
     @functools.wraps(orig_show)
@@ -91,6 +95,10 @@ def _on_pyplot(module: Any) -> None:
         return orig_show(*args, **kwargs)
 
     module.show = show
+
+
+def _on_pyplot(module: Any) -> None:
+    _record_on_show(module)
     from matplotlib.figure import Figure
 
     orig_savefig = Figure.savefig
@@ -106,15 +114,7 @@ def _on_pyplot(module: Any) -> None:
 
 def _on_inline(module: Any) -> None:
     # ipykernel's post-execute hook calls this module's global show(), not pyplot.show.
-    # wraps() shares the function attributes (_to_draw, _draw_called) the backend keeps on show.
-    orig_show = module.show
-
-    @functools.wraps(orig_show)
-    def show(*args: Any, **kwargs: Any):
-        record_open_figures()
-        return orig_show(*args, **kwargs)
-
-    module.show = show
+    _record_on_show(module)
 
 
 def register() -> None:
