@@ -7,7 +7,8 @@ Ray schedules; this module only packs a submission's files into the task, runs t
 evidence JSON plus the run's kept files (figures, models) for the reports. Each Ray worker process
 keeps one verifier alive across the tasks it runs. The dataset folder must exist at the same path
 on every node (or use 'synthetic' data); Ray itself is an optional extra: ``pip install grader[ray]``.
-Live per-epoch progress is not streamed back from Ray tasks; results are reported as they land.
+When the caller wants live progress, tasks push the same small events a local worker forwards
+(cell, fit, epoch) into a Ray queue actor that the driver drains while it waits for results.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 from grader.errors import ConfigError
 from grader.evidence import RunStatus
 from grader.executor.base import EventSink, Job, JobOutcome, problem_evidence, run_job
+from grader.executor.local import FORWARDED, _small
 
 MAX_KEPT_BYTES = 256 * 2**20  # what a task may send back for the reports
 
@@ -66,7 +68,22 @@ def _verifier(datasets: Any, cpus: int) -> Any:
     return _verifiers[key]
 
 
-def run_task(job: Job, blob: bytes, use_gpu: bool) -> tuple[str, float, str, bytes | None]:
+def _forwarder(events: Any, job: Job, slot: str) -> Any:
+    if events is None:
+        return None
+
+    def progress(event: dict[str, Any]) -> None:
+        if event.get("event") in FORWARDED:
+            try:
+                events.put_nowait((job.key, {**_small(event), "worker": slot}))
+            except Exception:  # a full queue or a lost driver never stops a run
+                pass
+
+    return progress
+
+
+def run_task(job: Job, blob: bytes, use_gpu: bool, events: Any = None,
+             slot: str = "") -> tuple[str, float, str, bytes | None]:
     """The Ray task body: unpack, run, verify, merge; send back the evidence JSON and the kept files."""
     work = Path(tempfile.mkdtemp(prefix="grader-ray-"))
     t0 = time.perf_counter()
@@ -76,7 +93,8 @@ def run_task(job: Job, blob: bytes, use_gpu: bool) -> tuple[str, float, str, byt
         local = replace(job, root=str(work / "src"), keep_dir=str(keep) if keep else None)
         gpu = os.environ.get("CUDA_VISIBLE_DEVICES") or None if use_gpu else None  # Ray assigns the task's GPU
         try:
-            verified = run_job(local, verifier=_verifier(job.datasets, job.limits.cpus), gpu=gpu)
+            verified = run_job(local, verifier=_verifier(job.datasets, job.limits.cpus), gpu=gpu,
+                               progress=_forwarder(events, job, slot))
         except Exception as exc:  # a grader failure on this node: that submission's result
             verified = problem_evidence(job, RunStatus.SANDBOX_ERROR, f"the grader failed on a Ray worker: {exc}")
         kept = None
@@ -122,17 +140,21 @@ class RayExecutor:
         task = ray.remote(run_task).options(num_cpus=self.cpus_per_job, num_gpus=self.gpus_per_job, max_retries=1)
         queue = list(jobs)
         refs: dict[Any, tuple[Job, str]] = {}
+        events = self._events(ray) if on_event is not None else None
         try:
             while queue or refs:
                 while queue and len(refs) < self.slots:  # a bounded window: `jobs` tasks in flight
                     job = queue.pop(0)
                     busy = {slot for _, slot in refs.values()}
                     slot = next(f"ray{i}" for i in range(1, self.slots + 2) if f"ray{i}" not in busy)
-                    refs[task.remote(job, _pack(Path(job.root), _job_files(job)), self.gpus_per_job > 0)] = (job, slot)
                     if on_event is not None:
-                        on_event(job.key, {"event": "job_start", "worker": slot})
+                        on_event(job.key, {"event": "job_start", "worker": slot, "student": job.name})
+                    blob = _pack(Path(job.root), _job_files(job))
+                    refs[task.remote(job, blob, self.gpus_per_job > 0, events, slot)] = (job, slot)
                 self._pending = list(refs)
-                ready, _ = ray.wait(list(refs), num_returns=1)
+                ready, _ = ray.wait(list(refs), num_returns=1, timeout=None if events is None else 0.25)
+                if events is not None and on_event is not None:
+                    _drain(events, on_event)
                 for ref in ready:
                     job, slot = refs.pop(ref)
                     try:
@@ -141,6 +163,8 @@ class RayExecutor:
                         ve = problem_evidence(job, RunStatus.SANDBOX_ERROR, f"the Ray task failed: {exc}")
                         yield JobOutcome(job.key, ve.model_dump_json(), 0.0, worker=slot)
                         continue
+                    if on_event is not None:
+                        on_event(job.key, {"event": "job_end", "worker": slot, "student": job.name})
                     if kept is not None and job.keep_dir is not None:
                         _unpack(kept, Path(job.keep_dir))
                     yield JobOutcome(job.key, verified_json, seconds, worker=slot, extra={"where": where})
@@ -149,6 +173,17 @@ class RayExecutor:
             raise
         finally:
             self._pending = []
+            if events is not None:
+                try:
+                    events.shutdown()
+                except Exception:
+                    pass
+
+    def _events(self, ray: Any) -> Any:
+        from ray.util.queue import Queue
+
+        # A zero-CPU actor, so the queue never takes a slot a sandbox could use.
+        return Queue(maxsize=10_000, actor_options={"num_cpus": 0})
 
     def abort(self) -> None:
         import ray
@@ -165,6 +200,18 @@ class RayExecutor:
 
             ray.shutdown()
             self._started = False
+
+
+def _drain(events: Any, on_event: EventSink) -> None:
+    try:
+        batch = events.get_nowait_batch(events.qsize())
+    except Exception:  # the queue actor is gone: progress stops, results still come back
+        return
+    for key, event in batch:
+        try:
+            on_event(key, event)
+        except Exception:
+            pass
 
 
 __all__ = ["RayExecutor", "run_task"]
