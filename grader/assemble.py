@@ -17,6 +17,9 @@ from pydantic import ValidationError
 
 from grader.evidence import (CellError, Evidence, EvaluateRecord, FigureRecord, FitRecord, Isolation, Limits,
                              ModelRecord, RunInfo, RunStatus, ScriptError, SubmissionInfo)
+from grader.compat import fold_shims
+from grader.runnotes import explain, fold_run_notes, link_notes
+from grader.assemble_loops import fold_custom_training
 from grader.sandbox.runner import SandboxResult
 from grader.submission import Submission
 
@@ -96,7 +99,8 @@ class _Models:
         return out
 
 
-def assemble(submission: Submission, result: SandboxResult, limits: Limits, *, python: str = "", quick: bool = False) -> Evidence:
+def assemble(submission: Submission, result: SandboxResult, limits: Limits, *, python: str = "", quick: bool = False,
+             compat: str | None = None) -> Evidence:
     events, warnings = read_events(result.out_dir / "events.jsonl")
     models = _Models()
     figures: list[FigureRecord] = []
@@ -133,7 +137,11 @@ def assemble(submission: Submission, result: SandboxResult, limits: Limits, *, p
             warnings.append(f"'{kind}' event did not match the schema: {str(exc).splitlines()[0][:200]}")
     printed_file = result.out_dir / "printed.txt"
     printed = printed_file.read_text("utf-8", "replace")[:2**20] if printed_file.exists() else result.stdout_head
+    # The probe's own notes share the student's stdout; they must never answer a question.
+    printed = "".join(line for line in printed.splitlines(keepends=True) if not line.startswith("[grader] "))
     status, message, script_error = decide_status(result, run_end, cell_errors)
+    run_notes = link_notes(fold_run_notes(events, warnings), cell_errors, script_error)
+    message = explain(message, run_notes)
     run = RunInfo(
         status=status, message=message, isolation=result.isolation, isolation_notes=result.notes, limits=limits,
         exit_code=result.returncode if result.returncode is not None and result.returncode >= 0 else None,
@@ -141,13 +149,29 @@ def assemble(submission: Submission, result: SandboxResult, limits: Limits, *, p
         duration_s=round(result.duration_s, 3), cells_total=cells_total,
         cells_run=run_end.get("cells_run") if run_end else None, cell_errors=cell_errors, script_error=script_error,
         log_tail=filter_noise(result.log_tail), output_bytes=result.output_bytes, python=python, versions=versions,
-        quick=quick, peak_memory_mb=round(result.peak_memory_mb, 1) if result.peak_memory_mb else None,
+        quick=quick, peak_memory_mb=round(result.peak_memory_mb, 1) if result.peak_memory_mb else None, compat=compat,
     )
     info = SubmissionInfo(path=str(submission.path), kind=submission.kind, sha256=submission.sha256, size=submission.size)
     if result.leftover_processes:
         warnings.append(f"{result.leftover_processes} process(es) were still running after the run and were killed")
+    custom_training = fold_custom_training(events, result.out_dir, warnings)
     return Evidence(submission=info, run=run, models=models.build(warnings), figures=figures, datasets=datasets,
-                    printed=printed, markdown=markdown, warnings=warnings, diagnoses=_diagnoses(submission, run))
+                    custom_training=custom_training,
+                    printed=printed, markdown=markdown, warnings=warnings, diagnoses=_diagnoses(submission, run),
+                    run_notes=run_notes,
+                    shims=_shims(events, submission))
+
+
+def _shims(events: list[dict[str, Any]], submission: Submission) -> list:
+    cells = None
+    if submission.kind == "notebook":
+        from grader.compat import executed_cells
+
+        try:
+            cells = executed_cells(submission.path.read_text("utf-8")[: 8 * 2**20])
+        except (OSError, UnicodeDecodeError):
+            cells = None
+    return fold_shims(events, notebook=submission.kind == "notebook", entry=submission.path.name, cells=cells)
 
 
 def _diagnoses(submission: Submission, run: RunInfo) -> list:

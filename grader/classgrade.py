@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from grader.discover import Student, discover
+from grader.environments import CourseEnvironment, resolve_environment
+from grader.errors import ConfigError
 from grader.evidence import Limits, RunStatus
 from grader.executor.base import Executor, Job, JobOutcome, default_cores, detect_gpus, run_job
 from grader.grading.result import GradeResult, GradeStatus
@@ -117,13 +119,20 @@ def grade_folder(
     gpus: Sequence[str] | None = None,
     progress: ProgressSink | None = None,
     audience: str = "instructor",
+    compat: str | None = None,
+    python: str | Path | None = None,
+    runtime: str | None = None,
 ) -> ClassResult:
     """Grade every student in `folder` against `rubric`; write reports under `out` (when given).
 
     `store` is a ResultsStore, a path, or None for `<out>/results.sqlite` (in memory without `out`).
     `executor` is 'local', 'ray', or an Executor. Each run gets ``max(1, cores // jobs)`` CPU threads.
     `gpus` defaults to the GPUs detected on this host (none on CPU hosts). Never raises because of a
-    submission; raises GraderError for bad options, rubrics or dataset folders.
+    submission; raises GraderError for bad options, rubrics or dataset folders. `compat` ('keras2', or
+    'none' for plain Keras 3) overrides the rubric's ``limits.compat``; a compat run is stored apart.
+    `python` (an interpreter, a virtual environment folder or an environments-file name) and `runtime`
+    ('keras' or 'tf-keras') override the rubric's ``environment``; an interpreter that cannot work raises
+    InterpreterError before anything runs, and runs under another environment are stored apart.
     """
     from grader.api import dataset_files
     from grader.grading.grade import grade
@@ -137,7 +146,12 @@ def grade_folder(
     cpus_per_job = max(1, cores // jobs)
     gpu_list = list(detect_gpus() if gpus is None else gpus)
     files = dataset_files(datasets)  # fails early on a bad dataset folder; fingerprints the data served
-    env = environment(files)
+    mode = rub.limits.compat if compat is None else (None if compat == "none" else compat)
+    course = course_environment(rub, python, runtime)
+    if mode and course is not None and course.legacy:
+        raise ConfigError(f"compat {mode} shims Keras 2 calls onto Keras 3, and the tf-keras runtime is Keras 2 "
+                          "itself: choose one")
+    env = environment(files, compat=mode, course=course)
 
     own_store = not isinstance(store, ResultsStore)
     if isinstance(store, ResultsStore):
@@ -149,6 +163,8 @@ def grade_folder(
         env_key = db.register_environment(env)
         exclude = [p for p in (out_dir, db.path) if p is not None]
         students = discover(folder, staging=staging, exclude=exclude)
+        if course is not None and any(_kind(st) == "notebook" and st.problem is None for st in students):
+            course = resolve_environment(course.python, course.runtime, kind="notebook")  # needs ipykernel
         limits = rub.limits.to_limits(Limits(cpus=cpus_per_job))
         files_root = out_dir / "files" if out_dir is not None else None
 
@@ -193,7 +209,8 @@ def grade_folder(
                         folder_source=st.folder_source, limits=limits, datasets=_portable(datasets),
                         continue_on_error=rub.continue_on_error, quick=quick,
                         keep_dir=str((files_root / h[:16]).resolve()) if files_root is not None else None,
-                        problem=st.problem, size=_size(st), kind=_kind(st))
+                        problem=st.problem, size=_size(st), kind=_kind(st), compat=mode,
+                        python=course.python if course else None, runtime=course.runtime if course else None)
                     for h, st in first.items()]
         names = {h: first[h].name for h in first}
         refused = [j for j in job_list if j.problem is not None]  # nothing to run: no worker needed
@@ -238,6 +255,18 @@ def grade_folder(
         shutil.rmtree(staging, ignore_errors=True)
         if own_store:
             db.close()
+
+
+def course_environment(rub: Rubric, python: str | Path | None, runtime: str | None) -> CourseEnvironment | None:
+    """The environment a class runs under: the options, else the rubric's ``environment`` (a relative
+    path there is relative to the rubric file); None for the grader's own. Raises InterpreterError."""
+    spec = rub.environment
+    py = python if python not in (None, "") else (spec.python if spec else None)
+    rt = runtime or (spec.runtime if spec else None)
+    if py is None and rt in (None, "keras"):
+        return None
+    base = rub.path.parent if python in (None, "") and rub.path is not None else None
+    return resolve_environment(py, rt, base=base)
 
 
 def _outgrown(verified: VerifiedEvidence, limits: Limits) -> bool:

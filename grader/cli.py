@@ -11,6 +11,8 @@ from pathlib import Path
 
 import click
 
+from grader.cli_compat import compat_option, resolve_compat
+from grader.cli_environment import environment_options
 from grader.errors import GraderError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_GRADER = 0, 1, 2, 3
@@ -32,8 +34,11 @@ def main() -> None:
 @click.option("--cpus", type=int, default=None, help="CPU threads for TensorFlow and BLAS in the sandbox.")
 @click.option("--stop-on-error", is_flag=True, help="Stop a notebook at the first cell that raises.")
 @click.option("--keep", type=click.Path(file_okay=False, path_type=Path), help="Copy the run's evidence files here.")
+@compat_option
+@environment_options
 def run(path: Path, as_json: bool, datasets: str | None, timeout: float | None, cell_timeout: float | None,
-        memory_mb: int | None, cpus: int | None, stop_on_error: bool, keep: Path | None) -> None:
+        memory_mb: int | None, cpus: int | None, stop_on_error: bool, keep: Path | None, compat: str | None = None,
+        python: str | None = None, runtime: str | None = None) -> None:
     """Run one script or notebook in the sandbox and show what it trained."""
     from grader.api import default_cpus, run_submission
     from grader.evidence import Limits, RunStatus
@@ -46,7 +51,8 @@ def run(path: Path, as_json: bool, datasets: str | None, timeout: float | None, 
     progress = ProgressLine()
     try:
         verified = run_submission(path, datasets=datasets, limits=limits, continue_on_error=not stop_on_error,
-                                  keep_files=keep, progress=progress)
+                                  keep_files=keep, progress=progress, compat=resolve_compat(compat),
+                                  python=python, runtime=runtime)
     except GraderError as exc:
         click.echo(f"grader: {exc}", err=True)
         sys.exit(exc.exit_code)

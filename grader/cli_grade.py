@@ -15,6 +15,8 @@ from typing import Any, TextIO
 
 import click
 
+from grader.cli_compat import compat_option
+from grader.cli_environment import environment_options
 from grader.errors import GraderError
 
 EXIT_OK, EXIT_USAGE, EXIT_GRADER, EXIT_INTERRUPTED = 0, 2, 3, 130
@@ -175,8 +177,11 @@ def class_summary(graded: Any) -> str:
 @click.option("--format", "formats", default="html,csv,json,junit,md", show_default=True,
               help="Comma-separated: html, csv, json, junit, gradescope, md.")
 @click.option("--cores", type=click.IntRange(min=1), help="CPU cores to share among jobs (default: all available).")
+@compat_option
+@environment_options
 def grade_command(folder: Path, rubric_ref: str, jobs: int, executor: str, address: str | None, out: Path,
-                  store_path: Path | None, datasets: str | None, quick: bool, formats: str, cores: int | None) -> None:
+                  store_path: Path | None, datasets: str | None, quick: bool, formats: str, cores: int | None,
+                  compat: str | None = None, python: str | None = None, runtime: str | None = None) -> None:
     """Grade every submission in FOLDER (files, student folders, Canvas/Moodle/Gradescope exports).
 
     Results are stored as they finish: run the same command again after an interruption, a rubric
@@ -204,7 +209,8 @@ def grade_command(folder: Path, rubric_ref: str, jobs: int, executor: str, addre
     progress = ClassProgress()
     try:
         graded = grade_folder(folder, rubric=rubric, jobs=jobs, executor=executor, address=address, store=store_path,
-                              datasets=datasets, out=out, formats=fmts, quick=quick, cores=cores, progress=progress)
+                              datasets=datasets, out=out, formats=fmts, quick=quick, cores=cores, progress=progress,
+                              compat=compat, python=python, runtime=runtime)
     except KeyboardInterrupt:
         progress.close()
         click.echo("interrupted: finished results are stored; run the same command again to resume", err=True)

@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from grader.cli_compat import compat_option, resolve_compat
+from grader.cli_environment import environment_options
+
 from grader.errors import GraderError, RubricError
 from grader.evidence import Limits
 
@@ -124,7 +127,8 @@ def test_command(rubric: str, reference: Path | None, datasets: str | None, quic
     limits = r.limits.to_limits(_base_limits(api))
     try:
         run_cases(r, found, lambda p: api.run_submission(p, datasets=datasets, limits=limits,
-                                                          continue_on_error=r.continue_on_error, quick=quick),
+                                                          continue_on_error=r.continue_on_error, quick=quick,
+                                                          compat=r.limits.compat),
                   quick=quick)
     except GraderError as exc:
         _fail(exc)
@@ -146,9 +150,12 @@ def test_command(rubric: str, reference: Path | None, datasets: str | None, quic
 @click.option("--junit", "junit_file", type=click.Path(dir_okay=False, path_type=Path), help="Write JUnit XML here.")
 @click.option("--fail-under", type=click.FloatRange(0, 100),
               help="Exit 0 when the score is at least this percent (and 1 below it), whatever single criteria did.")
+@compat_option
+@environment_options
 def check_command(path: Path, rubric_ref: str, quick: bool, as_json: bool, datasets: str | None,
                   color: bool | None, verbose: bool, out: Path | None = None, formats: str | None = None,
-                  junit_file: Path | None = None, fail_under: float | None = None) -> None:
+                  junit_file: Path | None = None, fail_under: float | None = None, compat: str | None = None,
+                  python: str | None = None, runtime: str | None = None) -> None:
     """Run a submission and grade it against a rubric."""
     from grader.grading.grade import grade
     from grader.grading.terminal import render_summary
@@ -168,8 +175,13 @@ def check_command(path: Path, rubric_ref: str, quick: bool, as_json: bool, datas
 
     progress = ProgressLine()
     try:
+        from grader.classgrade import course_environment
+
+        course = course_environment(rubric, python, runtime)  # refuses a bad interpreter before running
         verified = api.run_submission(path, datasets=datasets, limits=rubric.limits.to_limits(_base_limits(api)),
+                                      python=course,
                                       continue_on_error=rubric.continue_on_error, quick=quick, progress=progress,
+                                      compat=resolve_compat(compat, rubric.limits.compat),
                                       **({"keep_files": out / "files"} if out and "html" in fmts else {}))
     except GraderError as exc:
         _fail(exc)  # ConfigError exits 2, the others 3

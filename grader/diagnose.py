@@ -37,7 +37,8 @@ RULES = {
                          "the keys are 'accuracy' and 'val_accuracy' now", re.compile(r"^KeyError: '(val_)?acc'")),
     "compile-positional": _Rule("compile-positional", "compile(optimizer, loss, ['accuracy']) with metrics as the third positional argument",
                                 "the third positional argument is loss_weights in Keras 3: write metrics=['accuracy']",
-                                re.compile(r"loss_weights|^KeyError: '(val_)?accuracy'")),
+                                # Keras 3 takes the list as loss weights: fit then fails casting the strings.
+                                re.compile(r"loss_weights|^KeyError: '(val_)?accuracy'|dtype='string' is not a valid dtype")),
     "nb-epoch": _Rule("nb-epoch", "fit(..., nb_epoch=...)", "use epochs=...", re.compile(r"nb_epoch")),
     "fit-generator": _Rule("fit-generator", "model.fit_generator / evaluate_generator / predict_generator",
                            "fit, evaluate and predict take generators and datasets directly: model.fit(generator, ...)",

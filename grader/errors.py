@@ -55,3 +55,9 @@ class VerifierError(GraderError):
 
 class DatasetError(GraderError):
     """A dataset the grader needs is missing or corrupt."""
+
+
+class InterpreterError(ConfigError):
+    """A course interpreter or environment that cannot run submissions (missing, too old, lacking a package).
+
+    Raised before anything runs, once for the whole class, never once per student."""

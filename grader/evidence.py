@@ -9,9 +9,11 @@ carried separately in :class:`grader.verified.VerifiedEvidence`.
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from grader.customtraining import CustomTraining
 
 EVIDENCE_SCHEMA_VERSION = 1
 
@@ -220,6 +222,42 @@ class Diagnosis(Frozen):
         return f"line {self.line}"
 
 
+class RunNote(Frozen):
+    """How the grader handled code written for Colab or a laptop: a shell escape, a magic, google.colab, a path."""
+
+    kind: Literal["skipped", "provided", "failed", "ran"] = Field(
+        description="'skipped' (not run, harmless), 'provided' (the grader supplied it), 'failed' (could not be "
+                    "done, with the reason), 'ran' (run as written inside the sandbox).")
+    topic: str = Field(description="'pip', 'shell', 'network', 'magic', 'colab' or 'path'.")
+    detail: str = Field(description="What happened, in one sentence.")
+    subjects: list[str] = Field(default_factory=list, description="Packages, files or paths the note names.")
+    cell_index: int | None = Field(None, description="Notebook cell index (0-based), for notebooks.")
+    line: int | None = Field(None, description="Line in the script, or within the cell for notebooks.")
+    caused_error: bool = Field(False, description="True when one of the run's errors comes from this.")
+
+    def where(self) -> str:
+        if self.cell_index is not None:
+            return f"cell {self.cell_index}" + (f", line {self.line}" if self.line is not None else "")
+        return f"line {self.line}" if self.line is not None else "the run"
+
+
+class ShimUse(Frozen):
+    """A Keras 2 call that compatibility mode accepted on Keras 3 (see `--compat keras2`)."""
+
+    idiom: str = Field(description="Short id of the Keras 2 idiom, e.g. 'optimizer-lr' (the ids of the diagnoses).")
+    title: str = Field(description="What the submission wrote, in words.")
+    detail: str = Field("", description="What the grader did instead, e.g. 'SGD(lr=0.01) read as learning_rate=0.01'.")
+    count: int = Field(1, ge=1, description="How many times the shim fired at this place.")
+    line: int | None = Field(None, description="Line in the script, or within the cell for notebooks.")
+    cell_index: int | None = Field(None, description="Notebook cell index (0-based), for notebooks.")
+    file: str | None = Field(None, description="File the line is in, when it is not the submission itself "
+                                               "(a helper module).")
+
+    def where(self) -> str:
+        place = f"cell {self.cell_index}, line {self.line}" if self.cell_index is not None else f"line {self.line}"
+        return f"{self.file}, {place}" if self.file else place
+
+
 class Limits(Frozen):
     """Resource limits for one sandboxed run."""
 
@@ -251,6 +289,7 @@ class RunInfo(Frozen):
     versions: dict[str, str] = Field(default_factory=dict)
     quick: bool = Field(False, description="Quick mode: data and epochs were cut, so metrics are not meaningful.")
     peak_memory_mb: float | None = None
+    compat: str | None = Field(None, description="Compatibility mode the run had: 'keras2', or None for plain Keras 3.")
 
 
 class SubmissionInfo(Frozen):
@@ -267,9 +306,15 @@ class Evidence(Frozen):
     submission: SubmissionInfo
     run: RunInfo
     models: list[ModelRecord] = Field(default_factory=list)
+    custom_training: list[CustomTraining] = Field(
+        default_factory=list, description="Hand-written training loops (tf.Variables and GradientTape, no fit).")
     figures: list[FigureRecord] = Field(default_factory=list)
     datasets: list[str] = Field(default_factory=list, description="Datasets the submission loaded.")
     printed: str = Field("", description="Captured text the submission wrote (capped), for question answers.")
     markdown: str = Field("", description="Markdown cell text of a notebook, for question answers.")
     warnings: list[str] = Field(default_factory=list, description="What the grader noticed but did not fail on.")
     diagnoses: list[Diagnosis] = Field(default_factory=list, description="Keras 2 idioms found in the source, with fixes.")
+    shims: list[ShimUse] = Field(
+        default_factory=list, description="Keras 2 calls that compatibility mode accepted, each with its place and count.")
+    run_notes: list[RunNote] = Field(
+        default_factory=list, description="How pip installs, shell escapes, magics, google.colab and foreign paths were handled.")

@@ -48,6 +48,7 @@ def _merge_many(parts: Sequence[tuple[str, VerifiedEvidence]], submission: Submi
     models, verifications, figures = [], [], []
     versions: dict[str, str] = {}
     printed, markdown, warnings, datasets, logs = [], [], [], [], []
+    shims = []
     n_model = 0
     for (name, ve), prefix in zip(parts, dirs):
         ev = ve.evidence
@@ -71,13 +72,15 @@ def _merge_many(parts: Sequence[tuple[str, VerifiedEvidence]], submission: Submi
             markdown.append(ev.markdown)
         warnings += [w if len(parts) == 1 else f"{name}: {w}" for w in ev.warnings]
         datasets += [d for d in ev.datasets if d not in datasets]
+        # A shim's line is within its own file: name the file once there are several.
+        shims += [s if len(parts) == 1 or s.file else s.model_copy(update={"file": name}) for s in ev.shims]
         if ev.run.log_tail:
             logs.append(ev.run.log_tail if len(parts) == 1 else f"== {name} ==\n{ev.run.log_tail}")
     evidence = Evidence(
         schema_version=parts[0][1].evidence.schema_version, submission=submission,
         run=_merge_runs([(n, ve.evidence.run) for n, ve in parts], "\n".join(logs)[-LOG_TAIL_CHARS:]),
         models=models, figures=figures, datasets=datasets, printed="\n".join(printed),
-        markdown="\n\n".join(markdown), warnings=warnings,
+        markdown="\n\n".join(markdown), warnings=warnings, shims=shims,
     )
     return VerifiedEvidence(evidence=evidence, verifications=verifications, verifier_versions=versions)
 
@@ -107,6 +110,7 @@ def _merge_runs(runs: list[tuple[str, RunInfo]], log_tail: str) -> RunInfo:
         script_error=next((r.script_error for _, r in runs if r.script_error is not None), None),
         log_tail=log_tail, output_bytes=sum(r.output_bytes for _, r in runs), python=runs[0][1].python,
         versions=versions, quick=any(r.quick for _, r in runs), peak_memory_mb=max(peaks) if peaks else None,
+        compat=runs[0][1].compat,
     )
 
 

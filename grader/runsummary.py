@@ -16,6 +16,10 @@ def render_run(v: VerifiedEvidence) -> str:
         f"  isolation: {run.isolation.value}" + (f" ({'; '.join(run.isolation_notes)})" if run.isolation_notes else ""),
         f"  time:      {run.duration_s:.1f} s" + (f", {run.cells_run}/{run.cells_total} cells" if run.cells_total is not None else ""),
     ]
+    if run.versions:
+        from grader.environments import environment_line
+
+        lines.append(f"  python:    {environment_line(run.python, run.versions)}")
     if ev.datasets:
         lines.append(f"  datasets:  {', '.join(ev.datasets)}")
     lines.append(f"  models:    {len(ev.models)}")
@@ -34,6 +38,13 @@ def render_run(v: VerifiedEvidence) -> str:
                 continue
             lines.append(f"      {fig.split or '':>10} {fig.name:<8} {fig.value:.4f}  ({_MARK[fig.status]})"
                          + (f"  reported {fig.reported:.4f}" if fig.status is FigureStatus.MISMATCH and fig.reported is not None else ""))
+    if ev.custom_training:
+        lines.append(f"  hand-written training loops: {len(ev.custom_training)} (not verified: no forward pass)")
+    for t in ev.custom_training:
+        net = t.network.describe() if t.network else "no dense chain"
+        steps = f"{t.steps:,} steps" if t.steps is not None else "steps unknown"
+        opt = t.optimizer.class_name if t.optimizer else ("hand-written update" if t.update == "assign" else "-")
+        lines.append(f"   {t.id} {net}; {opt}; {steps}" + (f"; weights {t.weights_file}" if t.weights_file else ""))
     if ev.figures:
         lines.append(f"  figures:   {len(ev.figures)}")
     for err in run.cell_errors[:10]:
@@ -43,6 +54,16 @@ def render_run(v: VerifiedEvidence) -> str:
     for d in ev.diagnoses[:10]:
         cause = " (this is what failed)" if d.caused_error else ""
         lines.append(f"  Keras 2 idiom at {d.where()}: {d.title}{cause}\n      fix: {d.fix}")
+    if run.compat:
+        lines.append(f"  compat:    {run.compat}: {len(ev.shims)} Keras 2 call place(s) accepted on Keras 3")
+        from grader.compat import shim_line
+
+        lines += [f"    {shim_line(s)}" for s in ev.shims[:30]]
+    if ev.run_notes:
+        from grader.runnotes import note_line
+
+        lines.append("  code from Colab or a laptop:")
+        lines += [f"    {note_line(n)}" for n in ev.run_notes[:20]]
     for w in ev.warnings[:10]:
         lines.append(f"  note: {w}")
     return "\n".join(lines)

@@ -7,8 +7,8 @@ Keys:
 - a grade by that key plus the rubric's sha256: a changed rubric re-grades from the stored
   evidence without running anything.
 
-The environment is the grader's version, Python's, TensorFlow's and Keras's, and the datasets
-served (names and sizes): upgrading any of them re-runs. Each result is written in one
+The environment is the grader's version, Python's, TensorFlow's and Keras's, the datasets
+served (names and sizes) and the compatibility mode: changing any of them re-runs. Each result is written in one
 transaction (WAL journal), so a run killed at any point (Ctrl-C, SIGKILL, a power cut) leaves
 every finished result in place and no half-written one; the next run resumes from there. The
 ``runs`` table logs one row per stored run (how many times student code actually ran).
@@ -24,6 +24,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from grader.grading.result import GradeResult
 from grader.verified import VerifiedEvidence
@@ -61,14 +62,25 @@ def _dist_version(*names: str) -> str:
     return ""
 
 
-def environment(datasets: Mapping[str, Path] | None = None) -> dict[str, str]:
-    """What, besides the submission, decides its evidence. Read from package metadata: no TensorFlow import."""
+def environment(datasets: Mapping[str, Path] | None = None, *, compat: str | None = None,
+                course: Any = None) -> dict[str, str]:
+    """What, besides the submission, decides its evidence. Read from package metadata: no TensorFlow import.
+
+    A compatibility mode (``compat='keras2'``) runs the same file differently, so it is part of the
+    environment; without one the environment (and every stored key) is what it always was. `course`, a
+    grader.environments.CourseEnvironment, puts the course's interpreter (path, name, runtime) and its
+    Python, TensorFlow, Keras and tf_keras versions in place of the grader's: another interpreter is
+    another result."""
     env = {
         "grader": _dist_version("grader"),
         "python": sys.version.split()[0],
         "tensorflow": _dist_version("tensorflow-cpu", "tensorflow", "tensorflow-gpu", "tf-nightly"),
         "keras": _dist_version("keras"),
     }
+    if compat:
+        env["compat"] = compat
+    if course is not None:
+        env.update(course.describe())
     for name, path in sorted((datasets or {}).items()):
         try:
             env[f"data:{name}"] = str(Path(path).stat().st_size)

@@ -47,6 +47,9 @@ class VerificationStatus(str, Enum):
     """The model file refused to load with safe_mode=True (a Lambda layer, a custom class)."""
     ERROR = "error"
     """Loading or evaluating the model failed for another reason."""
+    REPORTED_ONLY = "reported_only"
+    """The verifier could not read the file under the course's environment (a format another Keras wrote,
+    or a verifier that could not start there): the submission's own figures stand, marked as reported."""
 
 
 class ModelVerification(Frozen):

@@ -6,6 +6,7 @@ from typing import Any, Callable
 
 from grader.checks import structure, training
 from grader.checks.facts import ModelFacts
+from grader.checks.loopfacts import cannot_judge
 from grader.checks.structure import Finding
 from grader.rubric.constraints import TRAINING_KEYS, ModelConstraints
 
@@ -25,7 +26,25 @@ _DECIDERS: dict[str, Callable[[ModelFacts, Any, ModelConstraints], Finding]] = {
 def decide(constraints: ModelConstraints, model: ModelFacts, *, quick: bool = False) -> list[Finding]:
     """One finding per constraint key set; in quick mode, keys that need full training are left out."""
     keys = [k for k in ModelConstraints.constraint_keys(constraints) if not (quick and k in TRAINING_KEYS)]
-    return [_DECIDERS[k](model, getattr(constraints, k), constraints) for k in keys]
+    return [_decide_key(k, model, constraints) for k in keys]
+
+
+def _decide_key(key: str, model: ModelFacts, constraints: ModelConstraints) -> Finding:
+    value = getattr(constraints, key)
+    if model.low_level is not None:
+        reason = cannot_judge(key, value, model.low_level)
+        if reason:
+            return Finding(key, False, reason, str(value), judged=False)
+    return _DECIDERS[key](model, value, constraints)
+
+
+def not_judged(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if not f.judged]
+
+
+def failing(findings: list[Finding]) -> list[Finding]:
+    """Constraints the evidence shows are not met (undecidable ones are not failures)."""
+    return [f for f in findings if f.judged and not f.ok]
 
 
 def needs_training(constraints: ModelConstraints) -> bool:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.checks.facts import ModelFacts, model_facts
+from grader.checks.loopfacts import loop_facts
 from grader.evidence import Evidence, RunStatus
 from grader.verified import VerifiedEvidence
 
@@ -26,6 +27,7 @@ class GradeContext:
     @classmethod
     def build(cls, verified: VerifiedEvidence, **kw: object) -> GradeContext:
         facts = tuple(model_facts(m, verified.verification(m.id)) for m in verified.evidence.models)
+        facts += tuple(loop_facts(t) for t in verified.evidence.custom_training if t.trained)
         return cls(verified=verified, models=facts, **kw)  # type: ignore[arg-type]
 
     @property

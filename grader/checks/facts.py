@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import reduce
 
+from grader.customtraining import CustomTraining
 from grader.evidence import FitRecord, LayerInfo, ModelRecord
 from grader.rubric import names
 from grader.verified import ModelVerification, VerificationStatus
@@ -70,6 +71,8 @@ class ModelFacts:
     shuffles: tuple[bool, ...]
     input_size: int | None
     fits: tuple[FitRecord, ...] = field(repr=False)
+    # Set for a hand-written training loop (see grader.checks.loopfacts): some keys cannot be judged.
+    low_level: CustomTraining | None = field(default=None, repr=False)
 
     @property
     def id(self) -> str:

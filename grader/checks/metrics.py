@@ -12,6 +12,7 @@ import math
 from grader.checks.base import CheckResult, error, failed, graded, skipped
 from grader.checks.context import GradeContext
 from grader.checks.facts import ModelFacts
+from grader.checks.loopfacts import loop_message, metric_unjudged
 from grader.evidence import RunStatus
 from grader.rubric import names
 from grader.rubric.criteria import MetricCriterion, Tiers
@@ -23,6 +24,7 @@ _WHY_UNVERIFIED = {
     VerificationStatus.NOT_SAVED: "no saved model came out of the run",
     VerificationStatus.UNSAFE: "the saved model does not load with safe_mode (e.g. a Lambda layer)",
     VerificationStatus.ERROR: "re-evaluating the model failed",
+    VerificationStatus.REPORTED_ONLY: "the verifier could not read the model file saved under the course's environment",
 }
 
 
@@ -75,6 +77,8 @@ def check_metric(c: MetricCriterion, ctx: GradeContext, model: ModelFacts | None
         return skipped()
     if model is None:
         return failed(f"no model fills the slot '{slot_title}', so there is no {c.split} {c.metric}{ctx.run_note()}")
+    if model.low_level is not None:
+        return skipped(loop_message(model.low_level, metric_unjudged(c.metric, c.split)))
     v = model.verification
     if ctx.evidence.run.status == RunStatus.SANDBOX_ERROR:
         return error(f"the grader could not run the submission: {ctx.evidence.run.message}", model_id=model.id)

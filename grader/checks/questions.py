@@ -11,6 +11,7 @@ import statistics
 from grader.checks.base import CheckResult, error, failed, passed, skipped
 from grader.checks.context import GradeContext
 from grader.checks.facts import ModelFacts
+from grader.checks.loopfacts import loop_message, question_unjudged
 from grader.checks.metrics import find_figure
 from grader.checks.numbers import find_numbers, near_words, readings
 from grader.rubric.criteria import QuestionCriterion
@@ -52,6 +53,8 @@ def check_question(q: QuestionCriterion, ctx: GradeContext, model: ModelFacts | 
         return skipped()
     if model is None:
         return failed(f"no model fills slot '{q.slot}', so this question cannot be checked{ctx.run_note()}")
+    if model.low_level is not None and (why := question_unjudged(q.answer, model.low_level)):
+        return skipped(loop_message(model.low_level, why))
     truths = true_values(q, model)
     if not truths:
         v = model.verification

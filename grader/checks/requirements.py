@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from grader.checks.base import CheckResult, error, failed, graded, skipped
-from grader.checks.constraints import decide, needs_training, summary
+from grader.checks.base import CheckResult, Outcome, error, failed, graded, skipped
+from grader.checks.constraints import decide, failing, needs_training, not_judged, summary
 from grader.checks.context import GradeContext
 from grader.checks.facts import ModelFacts
+from grader.checks.loopfacts import PREFIX
 from grader.checks.structure import Finding
 from grader.evidence import RunStatus
 from grader.rubric.criteria import GlobalRequirement, ModelCriterion, Partial, Tiers
@@ -33,7 +34,7 @@ def in_scope(c: GlobalRequirement, ctx: GradeContext) -> list[ModelFacts]:
     if c.scope == "slotted":
         ids = {i for i in ctx.slot_models.values() if i}
         return [m for m in ctx.models if m.id in ids]
-    return [m for m in ctx.models if m.record.fits]
+    return [m for m in ctx.models if m.record.fits or (m.low_level is not None and m.trained)]
 
 
 def check_requirement(c: GlobalRequirement, ctx: GradeContext) -> CheckResult:
@@ -45,8 +46,15 @@ def check_requirement(c: GlobalRequirement, ctx: GradeContext) -> CheckResult:
     if not models:
         what = {"trained": "trained", "all": "compiled", "slotted": "slot-filling"}[c.scope]
         return failed(f"there is no {what} model to check{ctx.run_note()}")
-    bad = [(m, [f for f in decide(c, m) if not f.ok]) for m in models]
+    decided = [(m, decide(c, m)) for m in models]
+    bad = [(m, failing(found)) for m, found in decided]
     bad = [(m, unmet) for m, unmet in bad if unmet]
+    unjudged = [(m, not_judged(found)) for m, found in decided if not_judged(found)]
+    if not bad and unjudged:
+        judged = len(models) - len(unjudged)
+        words = "; ".join(f"{m.label}: {', '.join(f.actual for f in found)}" for m, found in unjudged)
+        return skipped(f"{PREFIX} for {len(unjudged)} of {len(models)} model(s) ({words})"
+                       + (f"; the other {judged} comply" if judged else ""))
     if not bad:
         sample = summary(decide(c, models[0]))
         return graded(1.0, f"all {len(models)} model{'s' if len(models) > 1 else ''} comply ({sample})")
@@ -65,6 +73,17 @@ def check_slot_model(c: ModelCriterion, ctx: GradeContext, model: ModelFacts | N
     return _graded(findings, c.partial, model)
 
 
+def _unjudged(findings: list[Finding], model: ModelFacts) -> CheckResult | None:
+    """Skipped, with the reason, when nothing judged failed but something could not be judged."""
+    unknown = not_judged(findings)
+    if not unknown or failing(findings):
+        return None
+    reasons = "; ".join(dict.fromkeys(f.actual for f in unknown))
+    judged = [f.words for f in findings if f.judged]
+    seen = f" (judged and met: {'; '.join(judged)})" if judged else ""
+    return CheckResult(Outcome.SKIPPED, 0.0, f"{model.label}: {PREFIX}: {reasons}{seen}", model_id=model.id)
+
+
 def check_slot_filled(slot: Slot, ctx: GradeContext, model: ModelFacts | None, why_empty: str) -> CheckResult:
     if broke := _sandbox_broke(ctx):
         return broke
@@ -76,6 +95,8 @@ def check_slot_filled(slot: Slot, ctx: GradeContext, model: ModelFacts | None, w
 
 
 def _graded(findings: list[Finding], partial: Partial | str, model: ModelFacts) -> CheckResult:
+    if (unknown := _unjudged(findings, model)) is not None:
+        return unknown
     ok = sum(f.ok for f in findings)
     credit = _credit(partial, ok / len(findings)) if findings else 1.0
     return graded(credit, f"{model.label}: {summary(findings)}", model_id=model.id)

@@ -18,9 +18,12 @@ class Finding:
     ok: bool
     actual: str
     expected: str
+    judged: bool = True  # False: the evidence cannot decide it (a hand-written loop's activations...)
 
     @property
     def words(self) -> str:
+        if not self.judged:
+            return f"{self.key.replace('_', ' ')} not judged: {self.actual}"
         return self.actual if self.ok else f"{self.actual} (needs {self.expected})"
 
 

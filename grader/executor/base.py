@@ -38,6 +38,9 @@ class Job:
     problem: str | None = None  # why it cannot run: becomes an 'invalid' run without running anything
     size: int = 0
     kind: str = "notebook"
+    compat: str | None = None  # 'keras2': Keras 2 calls accepted (grader.compat)
+    python: str | None = None  # the course interpreter (grader.environments); None: the grader's own
+    runtime: str | None = None  # 'tf-keras': the legacy Keras 2 runtime
 
 
 @dataclass
@@ -103,7 +106,8 @@ def run_job(job: Job, *, verifier: Any = None, progress: Callable[[dict[str, Any
             verified = run_submission(
                 root / entry, datasets=job.datasets, limits=job.limits, continue_on_error=job.continue_on_error,
                 quick=job.quick, cpus=job.limits.cpus, verifier=verifier, keep_files=keep, progress=progress,
-                workdir=root if job.folder_source else None, gpu=gpu)
+                workdir=root if job.folder_source else None, gpu=gpu, compat=job.compat,
+                python=job.python, runtime=job.runtime)
         except GraderError as exc:
             return problem_evidence(job, RunStatus.SANDBOX_ERROR, f"{entry}: the grader could not run it: {exc}")
         parts.append((entry, verified))

@@ -14,7 +14,7 @@ from grader.checks.facts import ModelFacts
 from grader.checks.metrics import check_metric
 from grader.checks.questions import check_question, truth_detail
 from grader.checks.requirements import check_requirement, check_slot_filled, check_slot_model
-from grader.checks.training import count_models
+from grader.checks.loopcount import count_with_unjudged
 from grader.grading.matching import Matching, match_slots
 from grader.grading.result import (
     CriterionResult, GradeResult, GradeStatus, PartScore, RubricRef, RunSummary, SlotAssignment, UnassignedModel,
@@ -68,7 +68,7 @@ def _decide(item: CriterionBase | Slot, slot: Slot | None, ctx: GradeContext, ma
         if ctx.quick and needs_training(item):
             return "training.model_count", skipped()
         meeting = [m for m in ctx.models if all(f.ok for f in decide(item, m))]
-        return "training.model_count", count_models(item, meeting)
+        return "training.model_count", count_with_unjudged(item, ctx.models, meeting)
     if isinstance(item, CustomCriterion):
         return "custom.function", check_custom(item, ctx)
     raise TypeError(f"no check for {type(item).__name__}")  # a programming error, not a student's

@@ -7,7 +7,8 @@ The cost of putting model *i* in slot *j* is lexicographic, built from weights s
    stays empty rather than being graded on an unrelated model);
 2. models that never finished a fit rank below trained ones;
 3. fewer unmet match constraints is better;
-4. ties are broken by how well the model does on the slot's own criteria (metrics and more).
+4. ties are broken by how many match constraints could not be judged (a hand-written training
+   loop's activations, say) and how well the model does on the slot's own criteria.
 """
 
 from __future__ import annotations
@@ -51,14 +52,21 @@ def match_slots(ctx: GradeContext, slots: list[Slot], score: Callable[[Slot, Mod
         empty = {s.id: SlotMatch(s.id, None, why_empty="the submission built no model") for s in slots}
         return Matching(empty, {})
     findings = [[decide(s.match, m, quick=ctx.quick) for s in slots] for m in models]
-    unmet = np.array([[sum(not f.ok for f in row) for row in per_model] for per_model in findings], dtype=float)
+    # Constraints the evidence cannot decide (a hand-written loop's activations) count neither way.
+    unmet = np.array([[sum(f.judged and not f.ok for f in row) for row in per_model] for per_model in findings],
+                     dtype=float)
+    judged = np.array([[sum(f.judged for f in row) for row in per_model] for per_model in findings], dtype=float)
     sizes = np.array([len(findings[0][j]) for j in range(len(slots))], dtype=float)
-    eligible = (sizes == 0) | (unmet < sizes)
+    eligible = (sizes == 0) | (unmet < judged)
     untrained = np.array([[0.0 if m.trained else 1.0] * len(slots) for m in models])
     tiebreak = np.array([[0.999 * (1.0 - score(s, m)) for s in slots] for m in models])
 
+    # A model whose fit cannot be fully judged yields to one that can be, among equally good ones.
+    unjudged = (sizes - judged) / np.maximum(sizes, 1.0)
+    tiebreak = tiebreak + unjudged
+
     pairs = min(len(models), len(slots))
-    w_unmet = pairs + 1.0  # all tie-breaks together stay below one unmet constraint
+    w_unmet = 2 * pairs + 1.0  # all tie-breaks together (each below 2) stay below one unmet constraint
     w_untrained = w_unmet * (sizes.sum() + 1.0)
     w_ineligible = w_untrained * (pairs + 1.0)
     cost = (~eligible) * w_ineligible + untrained * w_untrained + unmet * w_unmet + tiebreak
@@ -69,7 +77,8 @@ def match_slots(ctx: GradeContext, slots: list[Slot], score: Callable[[Slot, Mod
     for j, slot in enumerate(slots):
         if j in chosen:
             i = chosen[j]
-            result[slot.id] = SlotMatch(slot.id, models[i].id, [f.words for f in findings[i][j] if not f.ok])
+            result[slot.id] = SlotMatch(slot.id, models[i].id,
+                                        [f.words for f in findings[i][j] if not f.ok or not f.judged])
         else:
             result[slot.id] = SlotMatch(slot.id, None, why_empty=_why_empty(models, findings, j, chosen, slots))
     assigned = set(chosen.values())
@@ -83,12 +92,12 @@ def match_slots(ctx: GradeContext, slots: list[Slot], score: Callable[[Slot, Mod
 def _why_empty(models: list[ModelFacts], findings: list[list[list]], j: int, chosen: dict[int, int],
                slots: list[Slot]) -> str:
     taken = {i: slots[k].id for k, i in chosen.items()}
-    fitting = [i for i in taken if any(f.ok for f in findings[i][j])]
+    fitting = [i for i in taken if any(f.ok and f.judged for f in findings[i][j])]
     if fitting:  # the only candidates already play another role: a model fills one slot at most
         i = min(fitting, key=lambda i: sum(not f.ok for f in findings[i][j]))
         return (f"{models[i].label} would fit but already fills '{taken[i]}', and no other model meets any of "
                 f"its constraints (a model fills one slot at most)")
-    closest = min(range(len(models)), key=lambda i: sum(not f.ok for f in findings[i][j]))
+    closest = min(range(len(models)), key=lambda i: sum(f.judged and not f.ok for f in findings[i][j]))
     unmet = [f.words for f in findings[closest][j] if not f.ok]
     return (f"none of the {len(models)} model(s) meets any of its constraints "
             f"(closest: {models[closest].label}: {'; '.join(unmet)})")

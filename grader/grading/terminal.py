@@ -29,6 +29,11 @@ def render_summary(result: GradeResult, *, color: bool = False, ascii_only: bool
     lines = [style(f"{r.rubric.title} ({r.rubric.id} {r.rubric.version})", bold=True),
              f"submission: {r.submission.path} ({r.submission.kind})",
              f"run: {r.run.status.value} - {r.run.message} [isolation: {r.run.isolation.value}]"]
+    used = r.evidence.evidence.run
+    if used.versions:
+        from grader.environments import environment_line
+
+        lines.append(style(f"environment: {environment_line(used.python, used.versions)}", fg="bright_black"))
     if r.quick:
         lines.append(style(f"quick mode: {r.outcome_counts.get('skipped', 0)} criteria not checked "
                            f"({_pts(r.skipped_points)} points)", fg="bright_black"))
@@ -37,12 +42,28 @@ def render_summary(result: GradeResult, *, color: bool = False, ascii_only: bool
         for c in (c for c in r.criteria if c.part == part.id):
             lines += _criterion(c, style, ascii_only, verbose, show_hidden, width)
     lines += _slots(r, verbose)
+    lines += _loops(r, style)
     diagnoses = r.evidence.evidence.diagnoses
     if diagnoses:
         lines += ["", style("Keras 2 code that Keras 3 rejects", bold=True)]
         for d in diagnoses:
             cause = style(" (this is what failed)", fg="red") if d.caused_error else ""
             lines += [f"  {d.where()}: {d.title}{cause}", f"    fix: {d.fix}"]
+    shims = r.evidence.evidence.shims
+    if shims:
+        from grader.compat import shim_line
+
+        mode = r.evidence.evidence.run.compat
+        lines += ["", style(f"Keras 2 calls accepted by compatibility mode ({mode})", bold=True)]
+        lines += [f"  {shim_line(s)}" for s in shims[:30]]
+        if len(shims) > 30:
+            lines.append(f"  ... and {len(shims) - 30} more (see the report)")
+    run_notes = r.evidence.evidence.run_notes
+    if run_notes:
+        from grader.runnotes import note_line
+
+        lines += ["", style("Code from Colab or a laptop (how the grader handled it)", bold=True)]
+        lines += [f"  {note_line(n)}" for n in run_notes[:20]]
     counts = ", ".join(f"{v} {k}" for k, v in r.outcome_counts.items() if v)
     lines += ["", style(f"Score {_pts(r.score)}/{_pts(r.max_score)} ({r.percent:.1f}%) - {r.status.value}"
                         f" ({counts})", bold=True, fg=_STATUS_COLORS[r.status])]
@@ -79,4 +100,21 @@ def _slots(r: GradeResult, verbose: bool) -> list[str]:
                      + ("" if m.trained else " (never finished training)"))
         if verbose:
             lines += [f"      {slot}: {'; '.join(reasons)}" for slot, reasons in m.reasons.items()]
+    return lines
+
+
+def _loops(r: GradeResult, style: Callable[..., str]) -> list[str]:
+    """Hand-written training loops: what was recorded, and which criteria could not be judged."""
+    from grader.grading.loops import loop_judgements
+
+    lines: list[str] = []
+    for j in loop_judgements(r):
+        t = j.training
+        lines += ["", style(f"Hand-written training loop {t.id}" + (f" (fills {', '.join(j.slots)})" if j.slots else ""),
+                            bold=True)]
+        lines += [f"  {k.lower()}: {v}" for k, v in j.facts]
+        if j.judged:
+            lines.append(f"  judged for it: {', '.join(c.id for c in j.judged)}")
+        for c in j.not_judged:
+            lines.append(style(f"  not judged: {c.id}: {c.message}", fg="yellow"))
     return lines

@@ -17,6 +17,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from grader.evidence import RunStatus
 from grader.grading.result import GradeResult
 from grader.report.figures import figure_views
+from grader.report.loops_view import loop_views
 from grader.report.models_view import model_views, slot_views
 from grader.report.text import clean, pts, relative_link
 from grader.report.view import AUDIENCES, Audience, answer_views, part_views, run_facts
@@ -97,10 +98,13 @@ def report_context(r: GradeResult, *, audience: Audience = "instructor", figures
         meter=f"{max(0.0, min(r.percent, 100.0)):.1f}", status=r.status.value, counts=counts, quick=r.quick,
         skipped_points=pts(r.skipped_points), alerts=alerts(r), class_link=relative_link(class_link),
         parts=part_views(r, audience), answers=answer_views(r, audience, reveal), reveal_answers=reveal,
-        slots=slots, unused=unused, models=model_views(r),
+        slots=slots, unused=unused, models=model_views(r), loops=loop_views(r),
         figures=figure_views(r.evidence.evidence.figures, figures_dir), run_facts=run_facts(r),
         errors=errors(r), warnings=[clean(w) for w in r.evidence.evidence.warnings],
         diagnoses=r.evidence.evidence.diagnoses,
+        shims=[s.model_copy(update={"detail": clean(s.detail), "file": clean(s.file) if s.file else None})
+               for s in r.evidence.evidence.shims],
+        run_notes=[n.model_copy(update={"detail": clean(n.detail)}) for n in r.evidence.evidence.run_notes],
         log_tail=clean(r.evidence.evidence.run.log_tail),
     )
 

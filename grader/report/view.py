@@ -103,9 +103,17 @@ def run_facts(r: GradeResult) -> list[tuple[str, str]]:
         facts.append(("Exit", f"code {run.exit_code}" + (f", signal {run.signal}" if run.signal else "")))
     if run.peak_memory_mb is not None:
         facts.append(("Peak memory", f"{num(run.peak_memory_mb, 4)} MiB"))
-    if run.python or run.versions:
-        facts.append(("Versions", ", ".join([f"Python {run.python}"] if run.python else []
-                                            + [f"{k} {v}" for k, v in sorted(run.versions.items())])))
+    if run.versions:
+        from grader.environments import environment_line
+
+        facts.append(("Environment", environment_line(run.python, run.versions)))
+    elif run.python:
+        facts.append(("Versions", f"Python {run.python}"))
     if r.quick or run.quick:
         facts.append(("Quick mode", "yes: data and epochs were cut, so metrics are not meaningful"))
+    if run.compat:
+        shims = r.evidence.evidence.shims
+        what = f"Keras 2 calls accepted on Keras 3 ({len(shims)} place(s) listed below)" if shims \
+            else "no Keras 2 call needed it"
+        facts.append(("Compatibility mode", f"{clean(run.compat)}: {what}"))
     return facts

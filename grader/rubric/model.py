@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Literal
 
 from pydantic import Field, PrivateAttr, field_validator
 
 from grader.evidence import Limits
 from grader.rubric.constraints import ModelConstraints
+from grader.rubric.environment import EnvironmentSpec
 from grader.rubric.criteria import (
     ID_PATTERN, ArtifactCriterion, CountCriterion, CriterionBase, CustomCriterion, GlobalRequirement,
     MetricCriterion, ModelCriterion, QuestionCriterion,
@@ -33,15 +34,20 @@ class Part(RubricModel):
 
 
 class RunLimits(RubricModel):
-    """Resource limits for running a submission of this exercise; unset values keep the grader's defaults."""
+    """How to run a submission of this exercise (resource limits, compatibility mode); unset values keep the
+    grader's defaults."""
 
     timeout_s: float | None = Field(None, gt=0, description="Wall-clock limit for the whole run, in seconds.")
     cell_timeout_s: float | None = Field(None, gt=0, description="Wall-clock limit for one notebook cell.")
     memory_mb: int | None = Field(None, ge=512, description="Memory limit in MiB.")
+    compat: Literal["keras2"] | None = Field(
+        None, description="Compatibility mode: 'keras2' lets Keras 2 calls (SGD(lr=...), np_utils, predict_classes, "
+                          "history['acc'], nb_epoch, fit_generator, ...) run on Keras 3, each one listed in the report "
+                          "as forgiven. Unset: plain Keras 3. The --compat option of run/check/grade overrides it.")
 
     def to_limits(self, base: Limits | None = None) -> Limits:
         base = base or Limits()
-        return base.model_copy(update=self.model_dump(exclude_none=True))
+        return base.model_copy(update=self.model_dump(exclude_none=True, exclude={"compat"}))
 
 
 class Slot(RubricModel):
@@ -78,6 +84,9 @@ class Rubric(RubricModel):
     datasets: list[str] = Field(default_factory=list, description="Datasets a submission needs, e.g. [mnist].")
     limits: RunLimits = Field(default_factory=RunLimits, description="Run limits for a submission.")
     continue_on_error: bool = Field(True, description="Keep running a notebook's later cells after one raises.")
+    environment: EnvironmentSpec | None = Field(
+        None, description="Interpreter and Keras runtime the submissions run under (a course's own TensorFlow); "
+        "unset: the grader's own.")
     reported_credit: float = Field(0.0, ge=0, le=1, description="Default fraction of a metric criterion's points "
                                    "that a figure only reported by the submission (not verified) can earn.")
     parts: list[Part] = Field(default_factory=list, description="Sections of the exercise, in report order.")

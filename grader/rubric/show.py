@@ -19,9 +19,15 @@ def describe_rubric(rubric: Rubric) -> str:
     if rubric.summary:
         lines.append("  " + " ".join(rubric.summary.split()))
     lines.append(f"  datasets: {', '.join(rubric.datasets) or 'none'}; limits: "
-                 + ", ".join(f"{k} {v:g}" for k, v in lim.model_dump(exclude_none=True).items())
+                 + ", ".join(f"{k} {v:g}" for k, v in lim.model_dump(exclude_none=True, exclude={"compat"}).items())
                  + f"; continue on error: {'yes' if rubric.continue_on_error else 'no'}"
                  + f"; unverified figures earn {rubric.reported_credit:g} of their points")
+    if lim.compat:
+        lines.append(f"  compatibility mode: {lim.compat} (Keras 2 calls accepted on Keras 3, each one reported)")
+    if rubric.environment is not None:
+        env = rubric.environment
+        python = env.python or "the grader's own"
+        lines.append(f"  environment: python {python}, runtime {env.runtime or 'keras'}")
     groups = [(p.id, p.title) for p in rubric.parts] + [(None, "Other")]
     items = list(rubric.criteria())
     for pid, title in groups:

@@ -90,7 +90,9 @@ class Mounts:
     out: Path  # writable, becomes /sandbox/out
     runtime: Path  # read-only probe code, becomes /sandbox/runtime
     etc: Path  # synthetic passwd/group/hosts
-    data_files: dict[str, Path] = field(default_factory=dict)  # name in /sandbox/data -> host file (read-only)
+    data_files: dict[str, Path] = field(default_factory=dict)  # name in /sandbox/data -> host file or folder (read-only)
+    # Folders of the interpreter that runs inside (read-only); None: this interpreter's python_roots().
+    python_roots: tuple[Path, ...] | None = None
 
 
 INSIDE_WORK = "/sandbox/work"
@@ -110,6 +112,9 @@ def bwrap_prefix(host: HostIsolation, mounts: Mounts, *, tmp_mb: int, env: dict[
         elif path.is_dir():
             cmd += ["--ro-bind", str(path), str(path)]
     cmd += ["--proc", "/proc", "--dev", "/dev"]
+    # POSIX semaphores live in /dev/shm: multiprocessing's locks (Keras's image_dataset_from_directory
+    # uses a ThreadPool) fail with EACCES in bwrap's root-owned one.
+    cmd += ["--perms", "1777", "--size", str(64 * 1024 * 1024), "--tmpfs", "/dev/shm"]
     cmd += ["--perms", "1777", "--size", str(tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]
     cmd += ["--perms", "0755", "--tmpfs", "/home", "--perms", "1777", "--dir", INSIDE_HOME]
     # Made explicitly: as an implicit parent of the binds below /etc would be 0700, and the
@@ -121,7 +126,8 @@ def bwrap_prefix(host: HostIsolation, mounts: Mounts, *, tmp_mb: int, env: dict[
         if os.path.exists(shared):
             cmd += ["--ro-bind", shared, shared]
     # bwrap creates missing parents as 0700: make them traversable for the unprivileged uid.
-    targets = [str(r) for r in python_roots()] + [INSIDE_RUNTIME, INSIDE_WORK, INSIDE_OUT, INSIDE_DATA]
+    roots = python_roots() if mounts.python_roots is None else [Path(r) for r in mounts.python_roots]
+    targets = [str(r) for r in roots] + [INSIDE_RUNTIME, INSIDE_WORK, INSIDE_OUT, INSIDE_DATA]
     made: set[str] = set()
     for target in targets:
         for parent in reversed(Path(target).parents):
@@ -129,7 +135,7 @@ def bwrap_prefix(host: HostIsolation, mounts: Mounts, *, tmp_mb: int, env: dict[
                 made.add(str(parent))
                 cmd += ["--perms", "0755", "--dir", str(parent)]
     cmd += ["--perms", "0755", "--dir", INSIDE_DATA]
-    for root in python_roots():
+    for root in roots:
         cmd += ["--ro-bind", str(root), str(root)]
     cmd += ["--ro-bind", str(mounts.runtime), INSIDE_RUNTIME]
     for name, path in mounts.data_files.items():

@@ -40,11 +40,19 @@ class SandboxRequest:
     entry: str  # path of the script/notebook relative to the work folder
     kind: str  # 'script' or 'notebook'
     limits: Limits
-    datasets: dict[str, Path] = field(default_factory=dict)  # name in sandbox -> host file
+    datasets: dict[str, Path] = field(default_factory=dict)  # name in sandbox -> host file or folder
+    # Served entries also linked into the working folder, for relative paths like
+    # pd.read_csv("USA_Housing.csv"); a file of that name the submission brought along wins.
+    work_links: tuple[str, ...] = ()
     continue_on_error: bool = True
     quick: float = 0.0  # fraction of each dataset to keep (0 = all)
     extra_env: dict[str, str] = field(default_factory=dict)
+    compat: str | None = None  # 'keras2': the probe accepts Keras 2 calls (grader_probe.compat)
     uid: int = SANDBOX_UID
+    # Another interpreter to run under (a course's venv), with the folders it needs bound read-only;
+    # None: the grader's own (see grader.environments).
+    python: str | None = None
+    python_roots: tuple[Path, ...] | None = None
     # Called from the grader's process with each progress event (cell, fit, epoch) as it lands.
     on_event: Callable[[dict[str, Any]], None] | None = field(default=None, compare=False)
 
@@ -111,13 +119,20 @@ def _copy_source(req: SandboxRequest, work: Path) -> None:
         shutil.copy2(req.source, work / req.entry)
 
 
+def _link_data(work: Path, req: SandboxRequest, inside_data: str) -> None:
+    # Links resolve inside the sandbox, where the data folder is mounted read-only.
+    for name in req.work_links:
+        if name in req.datasets and not os.path.lexists(work / name):
+            (work / name).symlink_to(f"{inside_data}/{name}")
+
+
 def _env(req: SandboxRequest, inside: dict[str, str], python_bin: str) -> dict[str, str]:
     cpus = str(max(1, req.limits.cpus))
     env = {
         "HOME": inside["home"], "USER": "student", "LOGNAME": "student", "LANG": "C.UTF-8",
         "PATH": f"{python_bin}:/usr/local/bin:/usr/bin:/bin", "PYTHONPATH": inside["runtime"],
         "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
-        "GRADER_OUT": inside["out"], "GRADER_DATA": inside["data"], "GRADER_CPUS": cpus,
+        "GRADER_OUT": inside["out"], "GRADER_DATA": inside["data"], "GRADER_WORK": inside["work"], "GRADER_CPUS": cpus,
         "TF_NUM_INTRAOP_THREADS": cpus, "TF_NUM_INTEROP_THREADS": str(min(2, int(cpus))),
         "OMP_NUM_THREADS": cpus, "OPENBLAS_NUM_THREADS": cpus, "MKL_NUM_THREADS": cpus,
         "KERAS_HOME": f"{inside['home']}/.keras", "MPLCONFIGDIR": f"{inside['home']}/.config/matplotlib",
@@ -129,6 +144,8 @@ def _env(req: SandboxRequest, inside: dict[str, str], python_bin: str) -> dict[s
         env["MPLBACKEND"] = "Agg"  # notebooks get ipykernel's inline backend instead
     if req.quick:
         env["GRADER_QUICK"] = str(req.quick)
+    if req.compat:
+        env["GRADER_COMPAT"] = req.compat
     env.update(req.extra_env)
     return env
 
@@ -164,18 +181,20 @@ def run_sandboxed(req: SandboxRequest) -> SandboxResult:
     _copy_source(req, work)
     for name, path in req.datasets.items():
         (data / name).symlink_to(Path(path).resolve())
-    python = isolation.python_executable()
+    python = req.python or isolation.python_executable()
     python_bin = str(Path(python).parent)
     if host.level is Isolation.BWRAP:
         inside = {"work": INSIDE_WORK, "out": INSIDE_OUT, "runtime": INSIDE_RUNTIME, "data": INSIDE_DATA,
                   "home": INSIDE_HOME, "tmp": "/tmp"}
-        prefix = isolation.bwrap_prefix(host, Mounts(work, out, RUNTIME_DIR, etc, dict(req.datasets)), tmp_mb=1024,
-                                        env=_env(req, inside, python_bin))
+        _link_data(work, req, INSIDE_DATA)
+        mounts = Mounts(work, out, RUNTIME_DIR, etc, dict(req.datasets), python_roots=req.python_roots)
+        prefix = isolation.bwrap_prefix(host, mounts, tmp_mb=1024, env=_env(req, inside, python_bin))
         popen_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
     else:
         inside = {"work": str(work), "out": str(out), "runtime": str(RUNTIME_DIR), "data": str(data),
                   "home": str(run_dir / "home"), "tmp": str(run_dir / "tmp")}
         prefix = isolation.unshare_prefix() if host.level is Isolation.NAMESPACES else []
+        _link_data(work, req, str(data))
         popen_env = _env(req, inside, python_bin)
     if host.drop_user:
         for folder in (work, out, run_dir / "home", run_dir / "tmp"):

@@ -9,6 +9,8 @@ from grader.verified import CheckedFigure, FigureStatus
 
 ACCURACY_TOLERANCE = 0.01
 LOSS_RELATIVE_TOLERANCE = 0.05
+# Error figures of a regression model, re-measured on held-out rows the grader rebuilt (grader_tabular).
+REGRESSION_METRICS = ("mae", "mse", "rmse", "mape", "relative_error")
 
 
 def compare(name: str, split: str | None, reported: float | None, verified: float | None, note: str = "") -> CheckedFigure:
@@ -20,7 +22,7 @@ def compare(name: str, split: str | None, reported: float | None, verified: floa
     gap = verified - reported
     if name.startswith("params."):
         ok = gap == 0
-    elif name == "loss":
+    elif name in ("loss", *REGRESSION_METRICS):
         ok = abs(gap) <= max(0.01, LOSS_RELATIVE_TOLERANCE * abs(verified))
     else:
         ok = abs(gap) <= ACCURACY_TOLERANCE
@@ -73,6 +75,10 @@ def model_figures(model: ModelRecord, fit: FitRecord | None, measured: dict[str,
     reported_test = _reported_test(model.evaluations, measured.get("eval_matches_test") or [])
     figures.append(compare("accuracy", "test", _acc(reported_test), test.get("accuracy")))
     figures.append(compare("loss", "test", reported_test.get("loss") if reported_test else None, test.get("loss")))
+    for metric in REGRESSION_METRICS:
+        if metric in test:
+            figures.append(compare(metric, "test", _named(reported_test, metric), test[metric],
+                                   measured.get("held_out", "")))
     if fit and train_key:
         figures.append(compare("accuracy", "train", _final(history, train_key, fit), None,
                                "the last epoch's running average during training"))
@@ -86,6 +92,12 @@ def _acc(results: dict[str, float] | None) -> float | None:
         if key in results:
             return results[key]
     return None
+
+
+def _named(results: dict[str, float] | None, metric: str) -> float | None:
+    from grader.rubric import names
+
+    return next((v for k, v in (results or {}).items() if names.metric(k) == metric), None)
 
 
 def _reported_test(evaluations: list[EvaluateRecord], matches: list[bool]) -> dict[str, float] | None:

@@ -18,6 +18,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from grader.datasets.served import HOUSING_FILE
 from grader.errors import VerifierError
 from grader.evidence import Evidence, FitRecord, Isolation, LayerInfo, ModelRecord, ParamCounts
 from grader.sandbox import isolation
@@ -34,9 +35,12 @@ MAX_MODEL_BYTES = 512 * 2**20
 class Verifier:
     """Use as a context manager; `verify(evidence, out_dir)` may be called many times."""
 
-    def __init__(self, datasets: dict[str, Path] | None = None, *, cpus: int = 1):
+    def __init__(self, datasets: dict[str, Path] | None = None, *, cpus: int = 1, environment: Any = None):
         self.datasets = dict(datasets or {})
         self.cpus = cpus
+        # A grader.environments.CourseEnvironment, or None for the grader's own interpreter. The verifier
+        # runs where the submission ran: the course's Keras reads the files the course's Keras wrote.
+        self.environment = environment
         self._proc: subprocess.Popen | None = None
         self._dir = Path(tempfile.mkdtemp(prefix="grader-verify-"))
         self._inbox = self._dir / "inbox"
@@ -49,6 +53,18 @@ class Verifier:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def use_environment(self, environment: Any) -> None:
+        """Verify under `environment` from now on (the worker restarts when it changes)."""
+        if environment != self.environment:
+            self._stop()
+            self.environment = environment
+
+    def _stop(self) -> None:
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait()
+            self._proc = None
 
     def close(self) -> None:
         if self._proc is not None:
@@ -63,6 +79,10 @@ class Verifier:
         env = {"PYTHONPATH": INSIDE_RUNTIME, "GRADER_DATA": INSIDE_DATA, "HOME": "/tmp", "TF_CPP_MIN_LOG_LEVEL": "2",
                "CUDA_VISIBLE_DEVICES": "", "TF_NUM_INTRAOP_THREADS": str(self.cpus), "OMP_NUM_THREADS": str(self.cpus),
                "KERAS_HOME": "/tmp/.keras", "MPLCONFIGDIR": "/tmp/mpl", "PYTHONDONTWRITEBYTECODE": "1"}
+        course = self.environment
+        if course is not None and course.legacy:
+            env.update({"TF_USE_LEGACY_KERAS": "1", "GRADER_VERIFY_KERAS": "tf_keras"})
+        roots = tuple(Path(r) for r in course.roots) if course is not None else None
         cmd: list[str]
         if host.level is Isolation.BWRAP:
             etc = self._dir / "etc"
@@ -72,7 +92,8 @@ class Verifier:
                 (etc / name).write_text(text)
             out = self._dir / "scratch"
             out.mkdir(exist_ok=True)
-            cmd = isolation.bwrap_prefix(host, Mounts(self._inbox, out, RUNTIME_DIR, etc, self.datasets), tmp_mb=512,
+            mounts = Mounts(self._inbox, out, RUNTIME_DIR, etc, self.datasets, python_roots=roots)
+            cmd = isolation.bwrap_prefix(host, mounts, tmp_mb=512,
                                          env=env)
             self._inside_inbox = INSIDE_WORK
             popen_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
@@ -87,13 +108,16 @@ class Verifier:
         if host.drop_user:
             os.chmod(self._dir, 0o755)
             cmd += isolation.drop_privileges(isolation.SANDBOX_UID)
-        cmd += [isolation.python_executable(), "-u", "-m", "grader_verify"]
+        cmd += [course.python if course is not None else isolation.python_executable(), "-u", "-m", "grader_verify"]
         self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                       env=popen_env, text=True, start_new_session=True)
         hello = self._read(START_TIMEOUT_S)
         if not hello.get("ready"):
             raise VerifierError(f"verifier did not start: {hello}")
         self.versions = {"keras": str(hello.get("keras", ""))}
+        if course is not None:
+            self.versions.update({"keras_module": str(hello.get("keras_module", "")),
+                                  "python": str(hello.get("python", "")), "interpreter": course.python})
         self.started_s = time.perf_counter() - t0
 
     def _read(self, timeout: float) -> dict[str, Any]:
@@ -147,16 +171,32 @@ class Verifier:
                                      message="the saved model file is missing, outside the run's folder, or too large")
         payload = {"datasets": datasets if metrics else [], "fit": _fit_payload(fit),
                    "eval_x": [e.x.model_dump() if e.x else None for e in model.evaluations]}
-        resp = self.request(path, payload)
+        try:
+            resp = self.request(path, payload)
+        except VerifierError as exc:
+            if self.environment is None:
+                raise  # the grader's own verifier broke: a grader error, retried next time
+            resp = {"ok": False, "kind": "error", "stage": "start", "message": f"the verifier could not start "
+                    f"under interpreter {self.environment.python}: {exc}"}
+        if not resp.get("ok") and resp.get("kind") != "unsafe" and self.environment is not None \
+                and resp.get("stage") in ("load", "start"):
+            # Under a course environment a file this verifier cannot read is not the grader breaking:
+            # the submission's own figures stand, marked as only reported.
+            return ModelVerification(model_id=model.id, status=VerificationStatus.REPORTED_ONLY, file=fit.saved_model,
+                                     message=f"reported only: {str(resp.get('message', ''))[:1400]}",
+                                     figures=model_figures(model, fit, {}))
         if not resp.get("ok"):
             status = VerificationStatus.UNSAFE if resp.get("kind") == "unsafe" else VerificationStatus.ERROR
             return ModelVerification(model_id=model.id, status=status, file=fit.saved_model, message=str(resp.get("message", ""))[:1500],
                                      figures=model_figures(model, fit, {}))
         affine = resp.get("affine")
-        prep = f"inputs rebuilt as {affine[0]:.6g} * raw + {affine[1]:.6g}" if affine else None
+        prep = f"inputs rebuilt as {affine[0]:.6g} * raw + {affine[1]:.6g}" if affine else resp.get("preprocessing")
+        if resp.get("held_out"):
+            prep = f"{prep}; {resp['held_out']}"
+        recognised = affine or resp.get("dataset")
         return ModelVerification(
             model_id=model.id, status=VerificationStatus.VERIFIED, file=fit.saved_model,
-            message="; ".join(resp.get("notes", [])) or ("" if affine else "the grader could not recognise the training data, so metrics were not recomputed"),
+            message="; ".join(resp.get("notes", [])) or ("" if recognised else "the grader could not recognise the training data, so metrics were not recomputed"),
             layers=[LayerInfo(**layer) for layer in resp.get("layers", [])],
             params=ParamCounts(**resp["params"]) if resp.get("params") else None,
             figures=model_figures(model, fit, resp), dataset=resp.get("dataset"), preprocessing=prep,
@@ -181,6 +221,8 @@ def verify_evidence(evidence: Evidence, out_dir: Path, verifier: Verifier, *, me
     # The datasets the run says it loaded come first, but that claim is only a hint from inside
     # the sandbox: every dataset the verifier holds is tried, and the data fingerprints decide.
     held = [name[: -len(".npz")] for name in verifier.datasets if name.endswith(".npz")]
+    if HOUSING_FILE in verifier.datasets:
+        held.append("usa_housing")  # a table, re-measured by grader_tabular in the worker
     datasets = list(dict.fromkeys([*evidence.datasets, *held]))
     results = [verifier.verify_model(m, out_dir, datasets, metrics=metrics) for m in evidence.models]
     # The verifier alone holds the test split: what it learns about the training data becomes a warning.

@@ -202,7 +202,8 @@ CASES: list[Case] = [
          printed_lacks=(OTHER_SECRET, "ALLOWED read")),
     case("read_datasets_beyond_served", "escape", COMPLETED, "completed",
          source=attempts(("list", "@DATA@"), ("list", "/sandbox/data")),
-         printed_has=(r"REFUSED list @DATA@", r"ALLOWED list /sandbox/data \['mnist.npz'\]")),
+         # Only what the grader serves: the archive and the generated primitives image folder.
+         printed_has=(r"REFUSED list @DATA@", r"ALLOWED list /sandbox/data \['mnist.npz', 'primitive_3d_objects'\]")),
     case("read_host_environment", "escape", COMPLETED, "completed", source="""
         import os
         print("ENV", sorted(os.environ))

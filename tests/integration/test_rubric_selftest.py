@@ -20,7 +20,8 @@ REAL_DATASETS = REPO.parent / "shared" / "datasets"
 CPUS = 2
 
 # Rubrics whose reference suite is complete; each runs in a few minutes on synthetic data.
-SUITES = ["nn-basics-keras", "cnn-fashion-mnist"]
+SUITES = ["nn-basics-keras", "cnn-fashion-mnist", "cnn-mnist-tutorial", "cnn-notebook-exercises",
+          "nn-basics-tensorflow"]
 
 
 def _rubric(rubric_id: str) -> Any:
@@ -31,7 +32,10 @@ def _rubric(rubric_id: str) -> Any:
 
 
 def _datasets_needed() -> tuple[str, ...]:
-    names = {name for rubric_id in SUITES for name in _rubric(rubric_id).datasets}
+    """The store datasets the suites need (the primitives image folder is generated, not stored)."""
+    from grader.datasets.catalog import CATALOG
+
+    names = {name for rubric_id in SUITES for name in _rubric(rubric_id).datasets if name in CATALOG}
     return tuple(sorted(names))
 
 
@@ -57,7 +61,8 @@ def _assert_proved(found: list[Any]) -> None:
 
     assert found[0].name == "reference" and len(found) > 1, "a suite needs a reference and at least one variant"
     reference = found[0]
-    assert reference.ok and reference.score == reference.max_score, "\n" + table(found)
+    # Bonus points may lift the reference above the maximum; anything less than full marks is a failure.
+    assert reference.ok and reference.score >= reference.max_score, "\n" + table(found)
     assert all(case.ok for case in found), "\n" + table(found)
 
 
@@ -98,6 +103,8 @@ def real() -> Iterator[tuple[object, Any]]:
         pytest.skip(f"no real datasets at {REAL_DATASETS}")
     files = dataset_files(REAL_DATASETS)
     missing = [name for name in _datasets_needed() if name in SANDBOX_FILES and SANDBOX_FILES[name] not in files]
+    if "usa_housing" in _datasets_needed() and "USA_Housing.csv" not in files:
+        missing.append("usa_housing")
     if missing:
         pytest.skip(f"{REAL_DATASETS} lacks {', '.join(missing)}")
     with Verifier(files, cpus=CPUS) as verifier:

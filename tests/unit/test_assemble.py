@@ -99,3 +99,14 @@ def test_noise_filter_keeps_student_lines():
 def test_fork_bomb_is_named_in_the_message(tmp_path):
     status, message, _ = decide_status(result(tmp_path, timed_out=True, tasks_exhausted=True), None, [])
     assert status is RunStatus.TIMEOUT and "fork bomb" in message
+
+
+def test_probe_notes_in_stdout_never_answer_questions(tmp_path):
+    res = result(tmp_path)
+    (res.out_dir / "printed.txt").write_text(
+        "Trainable params: 101,770\n[grader] pip install skipped: provided by the grader's environment: "
+        "tensorflow 2.21.0\nseconds per epoch: 3.5\n")
+    (tmp_path / "a.py").write_text("print(1)\n")
+    ev = assemble(Submission(tmp_path / "a.py", "script", "0" * 64, 10), res, Limits())
+    assert "101,770" in ev.printed and "3.5" in ev.printed
+    assert "[grader]" not in ev.printed and "2.21.0" not in ev.printed

@@ -46,6 +46,12 @@ def render_markdown(result: GradeResult, *, name: str | None = None, audience: A
         lines += [f"> **Reported figures disagree with the grader's measurements**: {md(', '.join(mismatches))}", ""]
     if r.quick:
         lines += [f"_Quick mode: {pts(r.skipped_points)} points not checked._", ""]
+    shims = r.evidence.evidence.shims
+    if shims:
+        lines += [f"**Keras 2 calls accepted by compatibility mode ({md(r.evidence.evidence.run.compat)})**:", ""]
+        lines += [f"- {md(s.where())}: {md(s.title)}" + (f" ({s.count} times)" if s.count > 1 else "")
+                  + (f"; {md(s.detail)}" if s.detail else "") for s in shims[:30]]
+        lines.append("")
     lines += ["| Part | Points |", "| --- | ---: |"]
     lines += [f"| {md(p.title)} | {pts(p.score)}/{pts(p.max_score)} |" for p in r.parts]
     todo = [c for c in r.criteria if c.outcome in (Outcome.FAILED, Outcome.ERROR)]

@@ -14,9 +14,14 @@ def install() -> None:
     if _installed:
         return
     _installed = True
-    from grader_probe import datasets, figures, importhook, kerasprobe
+    from grader_probe import datasets, figures, importhook, kerasprobe, tfloop
 
     importhook.install()
+    __import__("grader_probe.legacy").legacy.register()  # versions used; `import keras` -> tf_keras if legacy
     kerasprobe.register()
+    tfloop.register()
     datasets.register()
     figures.register()
+    # After kerasprobe: the Keras 2 shims wrap its wrappers, so it records the mapped calls.
+    __import__("grader_probe.compat").compat.register()
+    __import__("grader_probe.wild").wild.register()  # Colab/laptop code: pip, magics, Drive, paths

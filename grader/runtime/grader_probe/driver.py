@@ -66,9 +66,10 @@ def run_script(path: str) -> int:
         extra = {"ename": type(exc).__name__, "evalue": str(exc)[:2000],
                  "lineno": _student_lineno(exc.__traceback__, path), "traceback": _format_tb(exc, path)}
     finally:
-        from grader_probe import figures
+        from grader_probe import figures, tfloop
 
         figures.record_open_figures()
+        tfloop.flush()
     sys.stdout.flush()
     events.emit("run_end", status=status, **extra)
     return code_out
