@@ -22,7 +22,7 @@ system:
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[tf,test,ray]'
+	$(BIN)/python -m pip install -q -e '.[tf,course,test,ray]'
 	$(BIN)/python -m pip install -q --no-deps "tf_keras==$$($(BIN)/python -c 'from importlib import metadata as m; print(".".join(m.version("tensorflow-cpu").split(".")[:2]))').*"
 	touch $@
 
@@ -44,13 +44,13 @@ test-fast: setup
 	$(BIN)/python -m pytest -m "not tf and not slow"
 
 bench: setup
-	$(BIN)/python -m pip install -q -e '.[tf,test,ray,bench]'
+	$(BIN)/python -m pip install -q -e '.[tf,course,test,ray,bench]'
 	$(BIN)/python bench/run_all.py
 
 # The grader against nbgrader's autograde and Otter's otter run on the same notebooks (15-25
 # minutes). Installs both, once, each in its own environment under bench/.venvs/ (git-ignored).
 bench-tools: setup
-	$(BIN)/python -m pip install -q -e '.[tf,test,ray,bench]'
+	$(BIN)/python -m pip install -q -e '.[tf,course,test,ray,bench]'
 	$(BIN)/python bench/bench_tools.py
 
 clean:
