@@ -126,8 +126,8 @@ def main() -> None:
     ap.add_argument("--datasets")
     args = ap.parse_args()
 
-    from grader.classgrade import grade_folder
-    from grader.executor.base import default_cores
+    from grader.pipeline.classgrade import grade_folder
+    from grader.pipeline.executors.base import default_cores
     from grader.rubric.loader import parse_rubric
 
     data, origin = datasets(args.datasets)

@@ -23,7 +23,7 @@ def main() -> None:
     datasets, origin = find_datasets(args.datasets)
 
     from grader.api import dataset_files, run_submission
-    from grader.evidence import Limits
+    from grader.evidence.model import Limits
     from grader.grading import grade
     from grader.rubric import load_rubric, resolve_rubric
     from grader.verify import Verifier

@@ -18,7 +18,7 @@ import evidence_factory as f  # noqa: E402
 
 from grader.grading.grade import grade  # noqa: E402
 from grader.rubric.loader import load_rubric  # noqa: E402
-from grader.verified import VerifiedEvidence  # noqa: E402
+from grader.verify.verified import VerifiedEvidence  # noqa: E402
 
 
 def evidence_for(rubric_id: str) -> VerifiedEvidence:

@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         raise SystemExit("bench_run_overhead needs nbconvert for its baseline: pip install -e '.[bench]'") from None
 
     from grader.api import run_submission
-    from grader.evidence import Limits
+    from grader.evidence.model import Limits
     from grader.sandbox import isolation
 
     stages = _Stages()

@@ -278,7 +278,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             import bench_run_overhead as R
 
             from grader.api import dataset_files, run_submission
-            from grader.evidence import Limits
+            from grader.evidence.model import Limits
 
             stages = R._Stages()
             # One verifier for every grader run, as `grader grade` keeps one per worker; the

@@ -11,15 +11,15 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from grader.assemble import assemble
-from grader.compat import COMPAT_MODES
-from grader.environments import CourseEnvironment, resolve_environment
+from grader.evidence.assembly import assemble
+from grader.evidence.shims import COMPAT_MODES
+from grader.intake.environments import CourseEnvironment, resolve_environment
 from grader.errors import ConfigError
-from grader.evidence import Evidence, Isolation, Limits, RunInfo, RunStatus, SubmissionInfo
+from grader.evidence.model import Evidence, Isolation, Limits, RunInfo, RunStatus, SubmissionInfo
 from grader.sandbox import SandboxRequest, run_sandboxed
 from grader.sandbox import isolation as isolation_mod
-from grader.submission import Submission, load_submission
-from grader.verified import VerifiedEvidence
+from grader.intake.submission import Submission, load_submission
+from grader.verify.verified import VerifiedEvidence
 from grader.verify import Verifier, verify_evidence
 
 # Names the sandbox serves keras.datasets.<name>.load_data() from.
@@ -129,10 +129,10 @@ def run_submission(
     called with live events (cell started, epoch finished, ...) while the run goes.
     `workdir`, a folder holding `path`, travels whole with the run (a student's data files and
     helper modules); `gpu` is the CUDA_VISIBLE_DEVICES value the run sees (none by default).
-    `compat="keras2"` lets Keras 2 calls run on Keras 3 (see grader.compat); each one it forgave is
+    `compat="keras2"` lets Keras 2 calls run on Keras 3 (see grader.evidence.shims); each one it forgave is
     listed in the evidence's `shims`. `python` runs it under another interpreter: a path, a virtual
     environment folder or a name from the environments file; `runtime="tf-keras"` is the legacy Keras 2
-    runtime (see grader.environments). An interpreter that cannot work raises InterpreterError before
+    runtime (see grader.intake.environments). An interpreter that cannot work raises InterpreterError before
     anything runs.
     """
     if compat is not None and compat not in COMPAT_MODES:

@@ -55,7 +55,7 @@ def grade(dataset_store, shared_verifier) -> Callable[..., Any]:
     """run_submission with the session's store and verifier, two CPUs, and the run's files kept
     when `keep_files` is given. Extra keyword arguments pass through."""
     from grader.api import run_submission
-    from grader.evidence import Limits
+    from grader.evidence.model import Limits
 
     def run(path: Path, *, limits: Limits | None = None, **kwargs: Any):
         limits = (limits or Limits(timeout_s=300)).model_copy(update={"cpus": CPUS})
@@ -98,7 +98,7 @@ def host_isolation():
 @pytest.fixture
 def needs_bwrap(host_isolation) -> None:
     """Skip a test of filesystem isolation on a host where bubblewrap cannot run (see `make setup`)."""
-    from grader.evidence import Isolation
+    from grader.evidence.model import Isolation
 
     if host_isolation.level is not Isolation.BWRAP:
         pytest.skip(f"needs bubblewrap isolation; this host offers {host_isolation.level.value}: "

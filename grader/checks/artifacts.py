@@ -8,9 +8,9 @@ from grader.checks.base import CheckResult, graded, skipped
 from grader.checks.context import GradeContext
 from grader.checks.facts import ModelFacts
 from grader.checks.loopfacts import artifact_unjudged, loop_message
-from grader.evidence import AxesInfo, FigureRecord
+from grader.evidence.model import AxesInfo, FigureRecord
 from grader.rubric.criteria import ArtifactCriterion, Tiers
-from grader.verified import VerificationStatus
+from grader.verify.verified import VerificationStatus
 
 _TRUE_AXIS = re.compile(r"true|actual|label|target", re.I)
 

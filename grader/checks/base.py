@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from grader.verified import FigureStatus
+from grader.verify.verified import FigureStatus
 
 QUICK_MESSAGE = "not checked in quick mode"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from grader.checks.facts import ModelFacts, model_facts
 from grader.checks.loopfacts import loop_facts
-from grader.evidence import Evidence, RunStatus
-from grader.verified import VerifiedEvidence
+from grader.evidence.model import Evidence, RunStatus
+from grader.verify.verified import VerifiedEvidence
 
 # Run endings after which missing evidence is explained by the run, not by the student's choices.
 _ABNORMAL = {RunStatus.CRASHED, RunStatus.EXITED, RunStatus.TIMEOUT, RunStatus.MEMORY_LIMIT,

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import reduce
 
-from grader.customtraining import CustomTraining
-from grader.evidence import FitRecord, LayerInfo, ModelRecord
+from grader.evidence.customtraining import CustomTraining
+from grader.evidence.model import FitRecord, LayerInfo, ModelRecord
 from grader.rubric import names
-from grader.verified import ModelVerification, VerificationStatus
+from grader.verify.verified import ModelVerification, VerificationStatus
 
 # Layers an activation layer may look through to reach its Dense/conv layer: normalisation sits
 # between them in the common Dense -> BatchNormalization -> Activation idiom.

@@ -1,6 +1,6 @@
 """Hand-written training loops as models a rubric can see, and what cannot be judged about them.
 
-A loop's variables imply a dense network (:mod:`grader.dense_inference`), so such a loop can
+A loop's variables imply a dense network (:mod:`grader.evidence.dense_inference`), so such a loop can
 fill a model slot on the properties the shapes and the probe show: layers, units, parameter
 counts, the optimizer object and its learning rate, whether it trained. Everything else (the
 activations, the loss, epochs, fit settings, verified metrics, history-based figures) is not
@@ -14,8 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from grader.checks.facts import LayerView, ModelFacts
-from grader.customtraining import CustomTraining
-from grader.evidence import LayerInfo, ModelRecord, OptimizerInfo, ParamCounts
+from grader.evidence.customtraining import CustomTraining
+from grader.evidence.model import LayerInfo, ModelRecord, OptimizerInfo, ParamCounts
 from grader.rubric import names
 
 PREFIX = "cannot be judged from a hand-written training loop"

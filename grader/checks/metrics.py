@@ -13,10 +13,10 @@ from grader.checks.base import CheckResult, error, failed, graded, skipped
 from grader.checks.context import GradeContext
 from grader.checks.facts import ModelFacts
 from grader.checks.loopfacts import loop_message, metric_unjudged
-from grader.evidence import RunStatus
+from grader.evidence.model import RunStatus
 from grader.rubric import names
 from grader.rubric.criteria import MetricCriterion, Tiers
-from grader.verified import CheckedFigure, FigureStatus, VerificationStatus
+from grader.verify.verified import CheckedFigure, FigureStatus, VerificationStatus
 
 # Metrics derivable from another figure: (source metric, transform).
 _DERIVED = {"rmse": ("mse", math.sqrt), "relative_error": ("mape", lambda v: v / 100.0)}

@@ -15,7 +15,7 @@ from grader.checks.loopfacts import loop_message, question_unjudged
 from grader.checks.metrics import find_figure
 from grader.checks.numbers import find_numbers, near_words, readings
 from grader.rubric.criteria import QuestionCriterion
-from grader.verified import VerificationStatus
+from grader.verify.verified import VerificationStatus
 
 NEEDS_TRAINING = {"accuracy", "loss", "seconds_per_epoch", "epochs"}
 _WHERE = {"markdown": "notebook markdown", "printed": "printed output"}

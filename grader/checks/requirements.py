@@ -8,7 +8,7 @@ from grader.checks.context import GradeContext
 from grader.checks.facts import ModelFacts
 from grader.checks.loopfacts import PREFIX
 from grader.checks.structure import Finding
-from grader.evidence import RunStatus
+from grader.evidence.model import RunStatus
 from grader.rubric.criteria import GlobalRequirement, ModelCriterion, Partial, Tiers
 from grader.rubric.model import Slot
 

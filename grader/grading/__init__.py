@@ -1,7 +1,6 @@
-"""Grading: slot matching, the grade itself, and its terminal summary."""
+"""Grading: slot matching and the grade itself (verified evidence + rubric -> GradeResult)."""
 
 from grader.grading.grade import grade
 from grader.grading.result import CriterionResult, GradeResult, GradeStatus, SlotAssignment
-from grader.grading.terminal import render_summary
 
-__all__ = ["CriterionResult", "GradeResult", "GradeStatus", "SlotAssignment", "grade", "render_summary"]
+__all__ = ["CriterionResult", "GradeResult", "GradeStatus", "SlotAssignment", "grade"]

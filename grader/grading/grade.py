@@ -26,7 +26,7 @@ from grader.rubric.criteria import (
     ModelCriterion, QuestionCriterion,
 )
 from grader.rubric.model import Rubric, Slot
-from grader.verified import VerifiedEvidence
+from grader.verify.verified import VerifiedEvidence
 
 
 def grade(evidence: VerifiedEvidence, rubric: Rubric, *, quick: bool = False) -> GradeResult:

@@ -7,8 +7,8 @@ from enum import Enum
 from pydantic import Field
 
 from grader.checks.base import Outcome
-from grader.evidence import Frozen, Isolation, RunStatus, SubmissionInfo
-from grader.verified import FigureStatus, VerifiedEvidence
+from grader.evidence.model import Frozen, Isolation, RunStatus, SubmissionInfo
+from grader.verify.verified import FigureStatus, VerifiedEvidence
 
 GRADE_SCHEMA_VERSION = 1
 

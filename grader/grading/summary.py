@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from grader.checks.base import Outcome
-from grader.evidence import RunStatus
+from grader.evidence.model import RunStatus
 from grader.grading.result import CriterionResult, GradeStatus
-from grader.verified import VerifiedEvidence
+from grader.verify.verified import VerifiedEvidence
 
 
 def totals(criteria: list[CriterionResult], evidence: VerifiedEvidence

@@ -10,7 +10,7 @@ from grader.rubric.types import RubricModel
 
 
 class EnvironmentSpec(RubricModel):
-    """Where submissions of this exercise run (see grader.environments); `grader run/check/grade
+    """Where submissions of this exercise run (see grader.intake.environments); `grader run/check/grade
     --python/--runtime` override it. Unset: the grader's own interpreter and Keras."""
 
     python: str | None = Field(

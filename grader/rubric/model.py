@@ -12,7 +12,7 @@ from typing import Any, Iterator, Literal
 
 from pydantic import Field, PrivateAttr, field_validator
 
-from grader.evidence import Limits
+from grader.evidence.model import Limits
 from grader.rubric.constraints import ModelConstraints
 from grader.rubric.environment import EnvironmentSpec
 from grader.rubric.criteria import (

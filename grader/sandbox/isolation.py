@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.evidence import Isolation
+from grader.evidence.model import Isolation
 
 SANDBOX_UID = 65534  # nobody: owns nothing on the host
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from grader.evidence import Isolation, Limits
+from grader.evidence.model import Isolation, Limits
 from grader.sandbox import cgroups, isolation
 from grader.sandbox.isolation import (INSIDE_DATA, INSIDE_HOME, INSIDE_OUT, INSIDE_RUNTIME, INSIDE_WORK,
                                       SANDBOX_UID, Mounts)
@@ -50,7 +50,7 @@ class SandboxRequest:
     compat: str | None = None  # 'keras2': the probe accepts Keras 2 calls (grader_probe.compat)
     uid: int = SANDBOX_UID
     # Another interpreter to run under (a course's venv), with the folders it needs bound read-only;
-    # None: the grader's own (see grader.environments).
+    # None: the grader's own (see grader.intake.environments).
     python: str | None = None
     python_roots: tuple[Path, ...] | None = None
     # Called from the grader's process with each progress event (cell, fit, epoch) as it lands.

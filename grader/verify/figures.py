@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from grader.evidence import EvaluateRecord, FitRecord, ModelRecord
-from grader.verified import CheckedFigure, FigureStatus
+from grader.evidence.model import EvaluateRecord, FitRecord, ModelRecord
+from grader.verify.verified import CheckedFigure, FigureStatus
 
 ACCURACY_TOLERANCE = 0.01
 LOSS_RELATIVE_TOLERANCE = 0.05

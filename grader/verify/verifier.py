@@ -20,11 +20,11 @@ from typing import Any
 
 from grader.datasets.served import HOUSING_FILE
 from grader.errors import VerifierError
-from grader.evidence import Evidence, FitRecord, Isolation, LayerInfo, ModelRecord, ParamCounts
+from grader.evidence.model import Evidence, FitRecord, Isolation, LayerInfo, ModelRecord, ParamCounts
 from grader.sandbox import isolation
 from grader.sandbox.isolation import INSIDE_DATA, INSIDE_RUNTIME, INSIDE_WORK, Mounts
 from grader.sandbox.runner import RUNTIME_DIR
-from grader.verified import ModelVerification, VerificationStatus, VerifiedEvidence
+from grader.verify.verified import ModelVerification, VerificationStatus, VerifiedEvidence
 from grader.verify.figures import model_figures
 
 START_TIMEOUT_S = 120.0
@@ -38,7 +38,7 @@ class Verifier:
     def __init__(self, datasets: dict[str, Path] | None = None, *, cpus: int = 1, environment: Any = None):
         self.datasets = dict(datasets or {})
         self.cpus = cpus
-        # A grader.environments.CourseEnvironment, or None for the grader's own interpreter. The verifier
+        # A grader.intake.environments.CourseEnvironment, or None for the grader's own interpreter. The verifier
         # runs where the submission ran: the course's Keras reads the files the course's Keras wrote.
         self.environment = environment
         self._proc: subprocess.Popen | None = None

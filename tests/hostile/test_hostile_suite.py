@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.evidence import Limits
-from grader.verified import FigureStatus, VerificationStatus
+from grader.evidence.model import Limits
+from grader.verify.verified import FigureStatus, VerificationStatus
 
 from .cases import BATCH, CASES, CONTROL, OTHER_SECRET, Case, fill, zip_bomb, zip_slip
 from .conftest import FIGURES, REPO, SECRET_VALUE, Host, record, wait_for_no_processes
@@ -177,7 +177,7 @@ def _graded(case: Case, host: Host, dataset_store, rubric_dir: Path):
 
 @pytest.mark.timeout(120)
 def test_html_report_renders_student_markup_inert(host: Host, dataset_store, tmp_path: Path) -> None:
-    from grader.report.html import render_report
+    from grader.render.html.report import render_report
 
     result = _graded(BY_ID["html_and_ansi_output"], host, dataset_store, tmp_path / "rubric")
     html = render_report(result, audience="instructor")
@@ -191,7 +191,7 @@ def test_html_report_renders_student_markup_inert(host: Host, dataset_store, tmp
 
 @pytest.mark.timeout(120)
 def test_gradebook_csv_cells_are_not_formulas(host: Host, dataset_store, tmp_path: Path) -> None:
-    from grader.report.exports.csv import render_gradebook
+    from grader.render.exports.csv import render_gradebook
 
     result = _graded(BY_ID["formula_output"], host, dataset_store, tmp_path / "rubric")
     names = ["=HYPERLINK(\"http://evil\")", "+1+1", "-2", "@SUM(1)", "\tx", "\rx"]
@@ -216,7 +216,7 @@ def _result_facts(result) -> dict:
 
 @pytest.mark.timeout(300)
 def test_control_keeps_its_result_among_hostile_neighbours(host: Host, dataset_store, tmp_path: Path) -> None:
-    from grader.classgrade import grade_folder
+    from grader.pipeline.classgrade import grade_folder
 
     rubric = tmp_path / "rubric"
     rubric.mkdir()
@@ -276,7 +276,7 @@ def test_grader_command_survives_malformed_folders(host: Host, dataset_store, tm
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     for folder, tag in ((klass, "class"), (empty, "empty")):
         out = tmp_path / f"out-{tag}"
-        proc = subprocess.run([sys.executable, "-m", "grader.cli_grade", str(folder), "--rubric",
+        proc = subprocess.run([sys.executable, "-m", "grader.cli.grade", str(folder), "--rubric",
                                str(rubric / "rubric.yaml"), "--jobs", "2", "--datasets", str(dataset_store.root),
                                "--out", str(out), "--format", "csv,json"],
                               capture_output=True, text=True, timeout=240, env=env, cwd=tmp_path)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.evidence import RunStatus
-from grader.verified import FigureStatus, VerificationStatus, VerifiedEvidence
+from grader.evidence.model import RunStatus
+from grader.verify.verified import FigureStatus, VerificationStatus, VerifiedEvidence
 
 pytestmark = pytest.mark.tf
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from grader.assemble import assemble
-from grader.evidence import Evidence, Limits, RunNote, RunStatus
+from grader.evidence.assembly import assemble
+from grader.evidence.model import Evidence, Limits, RunNote, RunStatus
 from grader.sandbox import SandboxRequest, run_sandboxed
-from grader.submission import load_submission
+from grader.intake.submission import load_submission
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "colab"
 LIMITS = Limits(timeout_s=240, cell_timeout_s=120, cpus=2)

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from grader.diagnose import RULES
-from grader.evidence import RunStatus
-from grader.verified import VerificationStatus, VerifiedEvidence
+from grader.evidence.diagnoses import RULES
+from grader.evidence.model import RunStatus
+from grader.verify.verified import VerificationStatus, VerifiedEvidence
 
 pytestmark = pytest.mark.tf
 
@@ -75,7 +75,7 @@ _runs: dict[tuple[str, str | None], VerifiedEvidence] = {}
 @pytest.fixture(scope="module")
 def run(grade) -> Callable[[str, str | None], VerifiedEvidence]:
     """run(name, compat): the corpus file's verified evidence, run once per mode for the module."""
-    from grader.evidence import Limits
+    from grader.evidence.model import Limits
 
     def get(name: str, compat: str | None) -> VerifiedEvidence:
         if (name, compat) not in _runs:
@@ -90,7 +90,7 @@ def _places(items: list[Any]) -> list[Place]:
 
 
 def test_the_corpus_covers_every_idiom() -> None:
-    from grader.compat import EXTRA_TITLES
+    from grader.evidence.shims import EXTRA_TITLES
 
     fired = {s[0] for case in CASES.values() for s in case.shims}
     assert fired == set(RULES) | set(EXTRA_TITLES)
@@ -149,8 +149,8 @@ def test_compat_grade_is_what_the_file_deserves(run, name: str) -> None:
 def test_rubric_opts_in_and_the_store_keeps_modes_apart(tmp_path: Path, dataset_store) -> None:
     import shutil
 
-    from grader.classgrade import grade_folder
-    from grader.store import ResultsStore
+    from grader.pipeline.classgrade import grade_folder
+    from grader.pipeline.store import ResultsStore
 
     folder = tmp_path / "class"
     folder.mkdir()

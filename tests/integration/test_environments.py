@@ -11,13 +11,13 @@ import pytest
 from submission_files import write_submission
 
 from grader.api import run_submission
-from grader.classgrade import grade_folder
-from grader.evidence import RunStatus
+from grader.pipeline.classgrade import grade_folder
+from grader.evidence.model import RunStatus
 from grader.grading.grade import grade
 from grader.grading.result import GradeStatus
 from grader.rubric.loader import parse_rubric
-from grader.runsummary import render_run
-from grader.verified import VerificationStatus
+from grader.render.run_summary import render_run
+from grader.verify.verified import VerificationStatus
 
 pytestmark = pytest.mark.tf
 

@@ -55,7 +55,7 @@ def klass(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def grade_cmd(klass: Path, datasets: Path, tag: str) -> list[str]:
-    return [sys.executable, "-m", "grader.cli_grade", str(klass / "class"), "--rubric", str(klass / "rubric.yaml"),
+    return [sys.executable, "-m", "grader.cli.grade", str(klass / "class"), "--rubric", str(klass / "rubric.yaml"),
             "--jobs", "2", "--datasets", str(datasets), "--out", str(klass / f"out-{tag}"), "--format", "json,csv"]
 
 
@@ -166,7 +166,7 @@ def test_killed_class_resumes_to_the_same_results_running_each_submission_once(k
 
 def test_a_student_folder_runs_every_file_together_and_merges_them(tmp_path: Path, dataset_store) -> None:
     """Two scripts and a data file in one student's folder: both run, beside the data, graded as one."""
-    from grader.classgrade import grade_folder
+    from grader.pipeline.classgrade import grade_folder
     from grader.rubric.loader import parse_rubric
 
     student = tmp_path / "class" / "eve"

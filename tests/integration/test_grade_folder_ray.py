@@ -30,8 +30,8 @@ def ray_cluster():
 
 
 def test_ray_and_local_executors_agree(tmp_path: Path, dataset_store, ray_cluster) -> None:
-    from grader.classgrade import grade_folder
-    from grader.executor.ray import RayExecutor
+    from grader.pipeline.classgrade import grade_folder
+    from grader.pipeline.executors.ray import RayExecutor
     from grader.rubric.loader import parse_rubric
 
     folder = tmp_path / "class"

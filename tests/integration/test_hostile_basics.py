@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from grader.api import run_submission
-from grader.evidence import Isolation, Limits, RunStatus
+from grader.evidence.model import Isolation, Limits, RunStatus
 from grader.sandbox.isolation import SANDBOX_UID
 
 REPO = Path(__file__).resolve().parents[2]
@@ -224,7 +224,7 @@ FIT_THEN = """
 @pytest.mark.timeout(180)
 @pytest.mark.parametrize("exit_call", ["sys.exit(3)", "os._exit(3)"])
 def test_exit_mid_run_keeps_the_evidence_so_far(submission, grade, exit_call: str) -> None:
-    from grader.verified import VerificationStatus
+    from grader.verify.verified import VerificationStatus
 
     verified = grade(submission("quits.py", FIT_THEN.replace("{exit}", exit_call)))
     ev = verified.evidence

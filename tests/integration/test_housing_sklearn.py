@@ -44,7 +44,7 @@ SCRIPT = """
 def test_sklearn_split_and_scaling_are_rebuilt_and_the_error_verified(tmp_path: Path) -> None:
     from grader.api import run_submission
     from grader.datasets.store import DatasetStore
-    from grader.verified import FigureStatus, VerificationStatus
+    from grader.verify.verified import FigureStatus, VerificationStatus
 
     script = write_submission(tmp_path / "sub", "housing.py", SCRIPT)
     store = DatasetStore.synthetic(tmp_path / "store", names=("usa_housing",))

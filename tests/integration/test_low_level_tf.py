@@ -15,7 +15,7 @@ import pytest
 
 from grader.checks.base import Outcome
 from grader.checks.loopfacts import PREFIX
-from grader.evidence import RunStatus
+from grader.evidence.model import RunStatus
 from grader.grading.grade import grade as grade_rubric
 from grader.rubric.loader import parse_rubric
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader.evidence import Limits, RunStatus
+from grader.evidence.model import Limits, RunStatus
 
 pytestmark = pytest.mark.tf
 

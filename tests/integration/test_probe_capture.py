@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from grader.evidence import ModelRecord, RunStatus
-from grader.verified import FigureStatus, VerificationStatus, VerifiedEvidence
+from grader.evidence.model import ModelRecord, RunStatus
+from grader.verify.verified import FigureStatus, VerificationStatus, VerifiedEvidence
 
 pytestmark = pytest.mark.tf
 

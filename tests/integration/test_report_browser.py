@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT / "tests" / "unit"))  # the result samples built fro
 
 import test_report_samples as samples
 
-from grader.report.outputs import Entry, write_outputs
+from grader.render.outputs import Entry, write_outputs
 
 pytestmark = pytest.mark.browser
 

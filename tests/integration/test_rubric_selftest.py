@@ -42,8 +42,8 @@ def _datasets_needed() -> tuple[str, ...]:
 def _selftest(rubric_id: str, datasets: object, verifier: Any) -> list[Any]:
     """Grade the reference and every variant; the cases come back with what each lost."""
     from grader.api import run_submission
-    from grader.evidence import Limits
-    from grader.rubric.selftest import cases, reference_dir, run_cases
+    from grader.evidence.model import Limits
+    from grader.pipeline.selftest import cases, reference_dir, run_cases
 
     rubric = _rubric(rubric_id)
     found = cases(reference_dir(rubric, REFERENCE / rubric.id))
@@ -57,7 +57,7 @@ def _selftest(rubric_id: str, datasets: object, verifier: Any) -> list[Any]:
 
 
 def _assert_proved(found: list[Any]) -> None:
-    from grader.rubric.selftest import table
+    from grader.pipeline.selftest import table
 
     assert found[0].name == "reference" and len(found) > 1, "a suite needs a reference and at least one variant"
     reference = found[0]
@@ -69,7 +69,7 @@ def _assert_proved(found: list[Any]) -> None:
 @pytest.mark.parametrize("rubric_id", SUITES)
 def test_suite_is_well_formed(rubric_id: str) -> None:
     """Cheap: one submission per case, and every expected break names a criterion of the rubric."""
-    from grader.rubric.selftest import cases, reference_dir
+    from grader.pipeline.selftest import cases, reference_dir
 
     rubric = _rubric(rubric_id)
     known = {item.id for item, _ in rubric.criteria()}

@@ -57,7 +57,7 @@ def test_the_folder_holds_a_dozen_submissions_across_the_exercises():
 
 @pytest.mark.parametrize("rubric_id", sorted(EXPECTED))
 def test_sample_class_scores(rubric_id: str, store, tmp_path: Path):
-    from grader.classgrade import grade_folder
+    from grader.pipeline.classgrade import grade_folder
 
     graded = grade_folder(SUBMISSIONS / rubric_id, rubric=rubric_id, datasets=store, out=tmp_path,
                           formats=("json", "csv"), cores=2)

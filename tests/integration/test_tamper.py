@@ -8,8 +8,8 @@ import textwrap
 
 import pytest
 
-from grader.evidence import RunStatus
-from grader.verified import FigureStatus, VerificationStatus
+from grader.evidence.model import RunStatus
+from grader.verify.verified import FigureStatus, VerificationStatus
 
 pytestmark = pytest.mark.tf
 

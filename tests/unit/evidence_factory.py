@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from grader.evidence import (
+from grader.evidence.model import (
     AxesInfo, CallbackInfo, EvaluateRecord, Evidence, FigureRecord, FitRecord, Isolation, LayerInfo, Limits,
     LineInfo, ModelRecord, OptimizerInfo, ParamCounts, RunInfo, RunStatus, SubmissionInfo,
 )
-from grader.verified import CheckedFigure, FigureStatus, ModelVerification, VerificationStatus, VerifiedEvidence
+from grader.verify.verified import CheckedFigure, FigureStatus, ModelVerification, VerificationStatus, VerifiedEvidence
 
 
 def layer(class_name: str, name: str | None = None, **kw: Any) -> LayerInfo:

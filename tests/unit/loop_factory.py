@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from grader.customtraining import CustomTraining, LoopOptimizer, LoopVariable, LossSample
-from grader.dense_inference import infer_dense_network
+from grader.evidence.customtraining import CustomTraining, LoopOptimizer, LoopVariable, LossSample
+from grader.evidence.dense_inference import infer_dense_network
 
 
 def var(i: int, name: str, *shape: int, trainable: bool = True) -> LoopVariable:

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from grader.assemble import assemble, decide_status, filter_noise, read_events
-from grader.evidence import CellError, Isolation, Limits, RunStatus
+from grader.evidence.assembly import assemble, decide_status, filter_noise, read_events
+from grader.evidence.model import CellError, Isolation, Limits, RunStatus
 from grader.sandbox.runner import SandboxResult
-from grader.submission import Submission
+from grader.intake.submission import Submission
 
 
 def result(tmp_path: Path, **kw) -> SandboxResult:
@@ -69,7 +69,7 @@ def test_read_events_skips_garbage_and_caps_size(tmp_path, monkeypatch):
     path.write_text('{"event": "dataset", "name": "mnist"}\nnot json\n[1,2]\n{"no_event": 1}\n')
     events, warnings = read_events(path)
     assert [e["event"] for e in events] == ["dataset"] and "3 malformed" in warnings[0]
-    import grader.assemble as mod
+    import grader.evidence.assembly as mod
 
     monkeypatch.setattr(mod, "MAX_EVENTS_BYTES", 10)
     _, warnings = read_events(path)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.assemble_loops import fold_custom_training
+from grader.evidence.loops import fold_custom_training
 
 
 def event(tid: str, steps: int, weights: str | None = None, **extra) -> dict:

@@ -7,9 +7,9 @@ import evidence_factory as f
 from grader.checks.artifacts import check_artifact
 from grader.checks.base import Outcome
 from grader.checks.context import GradeContext
-from grader.evidence import AxesInfo, FigureRecord, LineInfo, RunStatus
+from grader.evidence.model import AxesInfo, FigureRecord, LineInfo, RunStatus
 from grader.rubric.criteria import ArtifactCriterion
-from grader.verified import VerificationStatus
+from grader.verify.verified import VerificationStatus
 
 
 def crit(**kw) -> ArtifactCriterion:

@@ -8,9 +8,9 @@ import pytest
 from grader.checks.base import QUICK_MESSAGE, Outcome
 from grader.checks.context import GradeContext
 from grader.checks.metrics import check_metric
-from grader.evidence import RunStatus
+from grader.evidence.model import RunStatus
 from grader.rubric.criteria import MetricCriterion
-from grader.verified import FigureStatus, VerificationStatus
+from grader.verify.verified import FigureStatus, VerificationStatus
 
 
 def crit(**kw) -> MetricCriterion:

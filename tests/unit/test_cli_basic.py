@@ -4,8 +4,8 @@ import json
 
 from click.testing import CliRunner
 
-from grader.cli import main
-from grader.evidence import EVIDENCE_SCHEMA_VERSION, Evidence
+from grader.cli.app import main
+from grader.evidence.model import EVIDENCE_SCHEMA_VERSION, Evidence
 
 
 def test_help_lists_commands():

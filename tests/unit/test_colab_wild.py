@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import test_report_samples as s
 
-from grader.evidence import CellError, RunNote, ScriptError
-from grader.grading.terminal import render_summary
-from grader.report.exports.json import render_json
-from grader.report.html import render_report
-from grader.runnotes import explain, fold_run_notes, link_notes, note_line
-from grader.runsummary import render_run
+from grader.evidence.model import CellError, RunNote, ScriptError
+from grader.render.terminal import render_summary
+from grader.render.exports.json import render_json
+from grader.render.html.report import render_report
+from grader.evidence.notes import explain, fold_run_notes, link_notes, note_line
+from grader.render.run_summary import render_run
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "grader" / "runtime"))
 from grader_probe import events, paths, shell  # noqa: E402

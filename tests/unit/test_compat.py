@@ -12,12 +12,12 @@ import pytest
 import test_report_samples as samples
 from click.testing import CliRunner
 
-from grader.compat import EXTRA_TITLES, executed_cells, fold_shims, shim_line, shim_title
-from grader.diagnose import RULES
-from grader.evidence import ShimUse
+from grader.evidence.shims import EXTRA_TITLES, executed_cells, fold_shims, shim_line, shim_title
+from grader.evidence.diagnoses import RULES
+from grader.evidence.model import ShimUse
 from grader.grading.grade import grade
 from grader.grading.result import GradeResult
-from grader.verified import VerifiedEvidence
+from grader.verify.verified import VerifiedEvidence
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "grader" / "runtime"))
 from grader_probe import compat as probe_compat  # noqa: E402
@@ -112,7 +112,7 @@ def _result(shims: list[ShimUse], compat: str | None = "keras2") -> GradeResult:
 
 
 def test_html_report_lists_every_shim_escaped() -> None:
-    from grader.report.html import render_report
+    from grader.render.html.report import render_report
 
     html = render_report(_result(SHIMS))
     assert "Keras 2 calls accepted by compatibility mode" in html
@@ -124,9 +124,9 @@ def test_html_report_lists_every_shim_escaped() -> None:
 
 
 def test_terminal_markdown_and_run_summaries_list_the_shims() -> None:
-    from grader.grading.terminal import render_summary
-    from grader.report.exports.markdown import render_markdown
-    from grader.runsummary import render_run
+    from grader.render.terminal import render_summary
+    from grader.render.exports.markdown import render_markdown
+    from grader.render.run_summary import render_run
 
     result = _result(SHIMS)
     text = render_summary(result)
@@ -142,7 +142,7 @@ def test_terminal_markdown_and_run_summaries_list_the_shims() -> None:
 
 
 def test_json_export_carries_the_shims_and_the_mode() -> None:
-    from grader.report.exports.json import render_json
+    from grader.render.exports.json import render_json
 
     data = json.loads(render_json(_result(SHIMS)))
     assert data["evidence"]["evidence"]["run"]["compat"] == "keras2"
@@ -150,7 +150,7 @@ def test_json_export_carries_the_shims_and_the_mode() -> None:
 
 
 def test_merged_files_name_the_file_of_each_shim() -> None:
-    from grader.merge import merge_verified
+    from grader.evidence.merge import merge_verified
 
     a, b = _with_shims(SHIMS[:1]), _with_shims(SHIMS[1:])
     merged = merge_verified([("one.ipynb", a), ("two.ipynb", b)], submission=a.evidence.submission)
@@ -163,8 +163,8 @@ def test_merged_files_name_the_file_of_each_shim() -> None:
 
 
 def test_compat_option_on_run_check_and_grade() -> None:
-    from grader.cli import main
-    from grader.cli_compat import resolve_compat
+    from grader.cli.app import main
+    from grader.cli.options import resolve_compat
 
     runner = CliRunner()
     for command in ("run", "check", "grade"):
@@ -199,7 +199,7 @@ counts: []
 
 def test_rubric_opts_in_under_its_run_limits() -> None:
     from grader.errors import RubricError
-    from grader.evidence import Limits
+    from grader.evidence.model import Limits
     from grader.rubric.loader import parse_rubric
     from grader.rubric.schema import rubric_json_schema
 
@@ -217,7 +217,7 @@ def test_rubric_opts_in_under_its_run_limits() -> None:
 
 
 def test_a_compat_run_is_stored_apart_from_a_plain_one() -> None:
-    from grader.store import environment, environment_key
+    from grader.pipeline.store import environment, environment_key
 
     plain, compat = environment(), environment(compat="keras2")
     assert "compat" not in plain and compat == {**plain, "compat": "keras2"}

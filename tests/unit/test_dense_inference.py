@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from loop_factory import dense_vars, var
 
-from grader.dense_inference import infer_dense_network
+from grader.evidence.dense_inference import infer_dense_network
 
 
 def test_a_two_layer_chain_is_read_off_kernels_and_biases() -> None:

@@ -2,7 +2,7 @@
 
 import json
 
-from grader.diagnose import link_errors, scan_source
+from grader.evidence.diagnoses import link_errors, scan_source
 
 SCRIPT = """\
 from keras.utils import np_utils

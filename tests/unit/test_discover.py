@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.discover import ArchiveRefused, Student, ZipLimits, discover, safe_extract
+from grader.intake.discovery import ArchiveRefused, Student, ZipLimits, discover, safe_extract
 
 NB = '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
 

@@ -17,12 +17,12 @@ import pytest
 from click.testing import CliRunner
 
 from grader import cli
-from grader.environments import (CourseEnvironment, check_runtime, environment_line, interpreter_roots,
+from grader.intake.environments import (CourseEnvironment, check_runtime, environment_line, interpreter_roots,
                                  named_environments, resolve_environment)
 from grader.errors import ConfigError, InterpreterError, RubricError
 from grader.rubric.loader import parse_rubric
 from grader.sandbox.isolation import Mounts, bwrap_prefix, detect, python_roots
-from grader.store import environment, environment_key
+from grader.pipeline.store import environment, environment_key
 from submission_files import write_submission
 
 RUBRIC = """
@@ -178,7 +178,7 @@ def test_named_environments(tmp_path: Path, course: Path, monkeypatch: pytest.Mo
 
 
 def test_the_rubric_names_the_environment(tmp_path: Path, course: Path) -> None:
-    from grader.classgrade import course_environment
+    from grader.pipeline.classgrade import course_environment
 
     text = RUBRIC.format(python=os.path.relpath(course, tmp_path), runtime="keras")
     path = tmp_path / "rubric.yaml"
@@ -255,7 +255,7 @@ def test_a_model_the_course_verifier_cannot_read_is_reported_only(tmp_path: Path
     # reported stand, marked reported only; nothing raises.
     import evidence_factory as f
 
-    from grader.verified import VerificationStatus
+    from grader.verify.verified import VerificationStatus
     from grader.verify import Verifier, verify_evidence
 
     out = tmp_path / "out"
@@ -277,9 +277,9 @@ def test_reports_show_the_environment_used() -> None:
     import evidence_factory as f
 
     from grader.grading.grade import grade
-    from grader.grading.terminal import render_summary
-    from grader.report.html import render_report
-    from grader.runsummary import render_run
+    from grader.render.terminal import render_summary
+    from grader.render.html.report import render_report
+    from grader.render.run_summary import render_run
 
     exe = "/opt/ml/.venv/bin/python3"
     versions = {"python": "3.9.18", "python_executable": exe, "interpreter": exe,

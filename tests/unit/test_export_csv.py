@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import test_report_samples as s
 
-from grader.report.exports.csv import FIXED_COLUMNS, POINTS_POSSIBLE, neutralise, render_gradebook, write_gradebook
+from grader.render.exports.csv import FIXED_COLUMNS, POINTS_POSSIBLE, neutralise, render_gradebook, write_gradebook
 
 
 def test_one_row_per_student_a_column_per_criterion_and_the_total(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 import test_report_samples as s
 
-from grader.report.exports.gradescope import gradescope_results, render_gradescope
+from grader.render.exports.gradescope import gradescope_results, render_gradescope
 
 VISIBILITY = {"enum": ["hidden", "after_due_date", "after_published", "visible"]}
 # Gradescope's autograder specification: results/results.json, top level and per test.

@@ -11,7 +11,7 @@ import test_report_samples as s
 
 from grader.errors import ConfigError
 from grader.grading.result import GRADE_SCHEMA_VERSION, GradeResult
-from grader.report.exports.json import load_results, redact, render_bundle, render_json
+from grader.render.exports.json import load_results, redact, render_bundle, render_json
 
 
 def test_golden_result(golden: Callable[[str, str], None]) -> None:

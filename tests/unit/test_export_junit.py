@@ -9,7 +9,7 @@ from collections.abc import Callable
 import test_report_samples as s
 
 from grader.checks.base import Outcome
-from grader.report.exports.junit import render_junit
+from grader.render.exports.junit import render_junit
 
 SUITE_ATTRS = {"name", "tests", "failures", "errors", "skipped", "time"}
 RESULT_TAGS = {"failure", "error", "skipped"}

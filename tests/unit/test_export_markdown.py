@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import test_report_samples as s
 
-from grader.report.exports.markdown import md, render_class_markdown, render_markdown
+from grader.render.exports.markdown import md, render_class_markdown, render_markdown
 
 
 def test_summary_leads_with_the_score_and_lists_what_to_fix() -> None:

@@ -10,14 +10,14 @@ import evidence_factory as f
 import pytest
 from click.testing import CliRunner
 
-import grader.cli_rubric as cli
+import grader.cli.rubric as cli
 from grader.checks.base import QUICK_MESSAGE, Outcome
-from grader.evidence import RunStatus
+from grader.evidence.model import RunStatus
 from grader.grading.grade import grade
 from grader.grading.result import GradeResult, GradeStatus
-from grader.grading.terminal import render_summary
+from grader.render.terminal import render_summary
 from grader.rubric.loader import load_rubric, parse_rubric
-from grader.verified import VerificationStatus
+from grader.verify.verified import VerificationStatus
 
 ROOT = Path(__file__).resolve().parents[2]
 KERAS = load_rubric(ROOT / "rubrics" / "nn-basics-keras.yaml")

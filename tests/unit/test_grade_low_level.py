@@ -9,12 +9,12 @@ from loop_factory import loop, var
 
 from grader.checks.base import Outcome
 from grader.checks.loopfacts import PREFIX
-from grader.evidence import Evidence
+from grader.evidence.model import Evidence
 from grader.grading.grade import grade
-from grader.grading.loops import loop_judgements
+from grader.render.loops import loop_judgements
 from grader.grading.result import GradeResult, GradeStatus
-from grader.grading.terminal import render_summary
-from grader.report.html import render_report
+from grader.render.terminal import render_summary
+from grader.render.html.report import render_report
 from grader.rubric.loader import load_rubric, parse_rubric
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -200,7 +200,7 @@ counts:
 
 
 def test_grader_run_lists_the_loops() -> None:
-    from grader.runsummary import render_run
+    from grader.render.run_summary import render_run
 
     ev = f.evidence([])
     text = render_run(f.verify(Evidence(**{**ev.__dict__, "custom_training": [loop("t1", [784, 380, 10])]})))

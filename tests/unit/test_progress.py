@@ -1,6 +1,6 @@
 import io
 
-from grader.progress import ProgressLine
+from grader.render.progress import ProgressLine
 
 
 def test_tty_line_shows_cell_model_and_epoch_metrics():

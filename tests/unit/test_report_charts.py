@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 import xml.etree.ElementTree as ET
 
-from grader.report.charts import Series, histogram, history_charts, line_chart, nice_ticks
-from grader.report.text import clean, num, seconds, slug, student_names
+from grader.render.html.charts import Series, histogram, history_charts, line_chart, nice_ticks
+from grader.render.safe import clean, num, seconds, slug, student_names
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -29,7 +29,7 @@ def test_history_charts_pair_train_and_validation_loss_first() -> None:
 
 
 def test_epoch_ticks_are_round_numbers() -> None:
-    from grader.report.charts import _x_ticks
+    from grader.render.html.charts import _x_ticks
 
     assert [i + 1 for i in _x_ticks(10)] == list(range(1, 11))
     assert [i + 1 for i in _x_ticks(40)] == [1, 5, 10, 15, 20, 25, 30, 35, 40]
@@ -62,7 +62,7 @@ def test_clean_removes_terminal_codes_and_redraws() -> None:
 
 
 def test_bidi_overrides_and_foreign_links_are_dropped() -> None:
-    from grader.report.text import relative_link
+    from grader.render.safe import relative_link
 
     assert clean("alice\u202egnp.exe") == "alicegnp.exe"
     assert [relative_link(h) for h in ("a.html", "sub/b.html#x", "javascript:x", " JAVASCRIPT:x", "//evil", None)] \

@@ -22,7 +22,7 @@ SHIM = """#!{python}
 import sys, types
 sys.path.insert(0, {unit!r})
 import evidence_factory as f
-import grader.cli_rubric as cli
+import grader.cli.rubric as cli
 
 def run_submission(path, **kw):
     if "weak" in str(path):
@@ -33,7 +33,7 @@ def run_submission(path, **kw):
     return v.model_copy(update={{"evidence": v.evidence.model_copy(update={{"submission": sub}})}})
 
 cli._api = lambda: types.SimpleNamespace(run_submission=run_submission, default_cpus=lambda: 2)
-from grader.cli import main
+from grader.cli.app import main
 sys.exit(main())
 """
 

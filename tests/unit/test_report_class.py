@@ -8,8 +8,8 @@ import pytest
 import test_report_samples as s
 from test_report_html import Page
 
-from grader.report.class_summary import criterion_stats, failures_by_cause, render_class_summary
-from grader.report.html import csp_script_hash
+from grader.render.html.class_page import criterion_stats, failures_by_cause, render_class_summary
+from grader.render.html.report import csp_script_hash
 
 
 @pytest.fixture(scope="module")

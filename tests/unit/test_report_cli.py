@@ -14,10 +14,10 @@ import pytest
 import test_report_samples as s
 from click.testing import CliRunner
 
-import grader.cli_rubric as cli
-from grader.cli_report import report_command
-from grader.evidence import RunStatus
-from grader.report.exports.json import load_results, render_bundle, render_json
+import grader.cli.rubric as cli
+from grader.cli.report import report_command
+from grader.evidence.model import RunStatus
+from grader.render.exports.json import load_results, render_bundle, render_json
 
 
 def store(folder: Path, results: list) -> list[Path]:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import test_report_samples as s
 
-from grader.report.figures import MAX_FIGURE_BYTES
-from grader.report.html import render_report, write_report
+from grader.render.html.figures import MAX_FIGURE_BYTES
+from grader.render.html.report import render_report, write_report
 
 
 class Page(HTMLParser):

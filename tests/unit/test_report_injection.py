@@ -8,9 +8,9 @@ from pathlib import Path
 import test_report_samples as s
 from test_report_html import Page
 
-from grader.report.class_summary import render_class_summary
-from grader.report.exports.markdown import render_markdown
-from grader.report.html import render_report
+from grader.render.html.class_page import render_class_summary
+from grader.render.exports.markdown import render_markdown
+from grader.render.html.report import render_report
 
 PAYLOAD_PARTS = ("<script>alert(1)</script>", "<img src=x")
 

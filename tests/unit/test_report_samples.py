@@ -10,12 +10,12 @@ from pathlib import Path
 import evidence_factory as f
 
 from grader.checks.base import Outcome
-from grader.evidence import CellError, FigureRecord, RunStatus
+from grader.evidence.model import CellError, FigureRecord, RunStatus
 from grader.grading.grade import grade
 from grader.grading.result import GradeResult
 from grader.rubric.loader import load_rubric, parse_rubric
 from grader.rubric.model import Rubric
-from grader.verified import FigureStatus, VerificationStatus
+from grader.verify.verified import FigureStatus, VerificationStatus
 
 ROOT = Path(__file__).resolve().parents[2]
 XSS = "<script>alert(1)</script>"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader.cli_rubric import rubric_group
+from grader.cli.rubric import rubric_group
 from grader.rubric.loader import load_rubric
 from grader.rubric.model import Rubric
 from grader.rubric.ranges import Range

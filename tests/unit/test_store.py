@@ -9,13 +9,13 @@ from pathlib import Path
 import evidence_factory as f
 import pytest
 
-from grader.classgrade import grade_folder
-from grader.evidence import RunStatus, SubmissionInfo
-from grader.executor.base import Job, JobOutcome
+from grader.pipeline.classgrade import grade_folder
+from grader.evidence.model import RunStatus, SubmissionInfo
+from grader.pipeline.executors.base import Job, JobOutcome
 from grader.grading.grade import grade
-from grader.merge import merge_verified
+from grader.evidence.merge import merge_verified
 from grader.rubric.loader import parse_rubric
-from grader.store import Key, ResultsStore, environment, environment_key
+from grader.pipeline.store import Key, ResultsStore, environment, environment_key
 
 RUBRIC = """
 id: tiny
@@ -97,7 +97,7 @@ def test_a_changed_file_or_environment_runs_again(klass: Path, tmp_path: Path, m
     graded, ex = run(klass, tmp_path)
     assert ex.ran == ["bob"]
     assert {r.student.name: r.how for r in graded.results} == {"ann": "cached", "bob": "ran", "cy_adam": "cached"}
-    monkeypatch.setattr("grader.classgrade.environment", lambda files, **kw: {**environment(files, **kw), "keras": "99.0"})
+    monkeypatch.setattr("grader.pipeline.classgrade.environment", lambda files, **kw: {**environment(files, **kw), "keras": "99.0"})
     _, ex = run(klass, tmp_path)
     assert sorted(ex.ran) == ["ann", "bob", "cy_adam"]
     _, ex = run(klass, tmp_path, quick=True)  # quick runs are other evidence
@@ -134,7 +134,7 @@ def test_refused_archives_and_grader_failures_are_results(tmp_path: Path) -> Non
     class Failing(FakeExecutor):
         def run(self, jobs, on_event=None):
             for job in jobs:
-                from grader.executor.base import problem_evidence, run_job
+                from grader.pipeline.executors.base import problem_evidence, run_job
 
                 if job.problem:
                     ve = run_job(job)  # what workers do for a refused upload: no run at all

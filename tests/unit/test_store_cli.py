@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 from test_store import RUBRIC, FakeExecutor
 
-import grader.classgrade as classgrade
-from grader.cli_grade import ClassProgress, grade_command
-from grader.evidence import RunStatus
-from grader.executor.base import JobOutcome, detect_gpus, problem_evidence
+import grader.pipeline.classgrade as classgrade
+from grader.cli.grade import ClassProgress, grade_command
+from grader.evidence.model import RunStatus
+from grader.pipeline.executors.base import JobOutcome, detect_gpus, problem_evidence
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 import json
 
-from grader.submission import load_submission
+from grader.intake.submission import load_submission
 
 
 def write(tmp_path, name, data):

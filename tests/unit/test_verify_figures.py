@@ -1,7 +1,7 @@
 """Pure figure comparison: verified beats reported, and a gap is flagged, not hidden."""
 
-from grader.evidence import CallbackInfo, FitRecord, ModelRecord, ParamCounts
-from grader.verified import FigureStatus
+from grader.evidence.model import CallbackInfo, FitRecord, ModelRecord, ParamCounts
+from grader.verify.verified import FigureStatus
 from grader.verify.figures import compare, model_figures
 
 

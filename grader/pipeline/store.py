@@ -1,0 +1,216 @@
+"""The results store: every run's verified evidence and every grade, in one SQLite file.
+
+Keys:
+
+- evidence by (submission content hash, environment, quick): running a student's code again
+  would give the same evidence, so it is never run twice;
+- a grade by that key plus the rubric's sha256: a changed rubric re-grades from the stored
+  evidence without running anything.
+
+The environment is the grader's version, Python's, TensorFlow's and Keras's, the datasets
+served (names and sizes) and the compatibility mode: changing any of them re-runs. Each result is written in one
+transaction (WAL journal), so a run killed at any point (Ctrl-C, SIGKILL, a power cut) leaves
+every finished result in place and no half-written one; the next run resumes from there. The
+``runs`` table logs one row per stored run (how many times student code actually ran).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader.grading.result import GradeResult
+from grader.verify.verified import VerifiedEvidence
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS environments (
+    env TEXT PRIMARY KEY, description TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS evidence (
+    submission TEXT NOT NULL, env TEXT NOT NULL, quick INTEGER NOT NULL,
+    name TEXT NOT NULL, verified TEXT NOT NULL, seconds REAL NOT NULL, created REAL NOT NULL,
+    PRIMARY KEY (submission, env, quick)
+);
+CREATE TABLE IF NOT EXISTS grades (
+    submission TEXT NOT NULL, env TEXT NOT NULL, quick INTEGER NOT NULL, rubric TEXT NOT NULL,
+    result TEXT NOT NULL, created REAL NOT NULL,
+    PRIMARY KEY (submission, env, quick, rubric)
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, submission TEXT NOT NULL, env TEXT NOT NULL, quick INTEGER NOT NULL,
+    name TEXT NOT NULL, seconds REAL NOT NULL, worker TEXT NOT NULL DEFAULT '', finished REAL NOT NULL
+);
+"""
+SCHEMA_VERSION = 1
+
+
+def _dist_version(*names: str) -> str:
+    from importlib import metadata
+
+    for name in names:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return ""
+
+
+def environment(datasets: Mapping[str, Path] | None = None, *, compat: str | None = None,
+                course: Any = None) -> dict[str, str]:
+    """What, besides the submission, decides its evidence. Read from package metadata: no TensorFlow import.
+
+    A compatibility mode (``compat='keras2'``) runs the same file differently, so it is part of the
+    environment; without one the environment (and every stored key) is what it always was. `course`, a
+    grader.intake.environments.CourseEnvironment, puts the course's interpreter (path, name, runtime) and its
+    Python, TensorFlow, Keras and tf_keras versions in place of the grader's: another interpreter is
+    another result."""
+    env = {
+        "grader": _dist_version("grader"),
+        "python": sys.version.split()[0],
+        "tensorflow": _dist_version("tensorflow-cpu", "tensorflow", "tensorflow-gpu", "tf-nightly"),
+        "keras": _dist_version("keras"),
+    }
+    if compat:
+        env["compat"] = compat
+    if course is not None:
+        env.update(course.describe())
+    for name, path in sorted((datasets or {}).items()):
+        try:
+            env[f"data:{name}"] = str(Path(path).stat().st_size)
+        except OSError:
+            env[f"data:{name}"] = "missing"
+    return env
+
+
+def environment_key(env: Mapping[str, str]) -> str:
+    return hashlib.sha256(json.dumps(dict(env), sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Key:
+    """What identifies a run's evidence."""
+
+    submission: str  # content hash of all the submission's files
+    env: str  # environment_key(...)
+    quick: bool = False
+
+
+class ResultsStore:
+    """One SQLite file; safe to open from several processes (each write is one short transaction)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path) if str(path) != ":memory:" else None
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(self.path or ":memory:"), timeout=60.0, isolation_level=None,
+                                   check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a crash of the process loses nothing committed
+        self._db.execute("PRAGMA foreign_keys=ON")
+        with self._tx():
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    self._db.execute(statement)
+            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    # -- plumbing
+
+    class _Tx:
+        def __init__(self, db: sqlite3.Connection):
+            self.db = db
+
+        def __enter__(self) -> sqlite3.Connection:
+            self.db.execute("BEGIN IMMEDIATE")
+            return self.db
+
+        def __exit__(self, exc_type: object, *rest: object) -> None:
+            self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+    def _tx(self) -> ResultsStore._Tx:
+        return ResultsStore._Tx(self._db)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> ResultsStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reads
+
+    def register_environment(self, env: Mapping[str, str]) -> str:
+        key = environment_key(env)
+        with self._tx() as db:
+            db.execute("INSERT OR IGNORE INTO environments VALUES (?, ?)", (key, json.dumps(dict(env), sort_keys=True)))
+        return key
+
+    def evidence(self, key: Key) -> VerifiedEvidence | None:
+        row = self._db.execute("SELECT verified FROM evidence WHERE submission=? AND env=? AND quick=?",
+                               (key.submission, key.env, int(key.quick))).fetchone()
+        return VerifiedEvidence.model_validate_json(row[0]) if row else None
+
+    def has_evidence(self, key: Key) -> bool:
+        return self._db.execute("SELECT 1 FROM evidence WHERE submission=? AND env=? AND quick=?",
+                                (key.submission, key.env, int(key.quick))).fetchone() is not None
+
+    def grade(self, key: Key, rubric_sha: str) -> GradeResult | None:
+        row = self._db.execute("SELECT result FROM grades WHERE submission=? AND env=? AND quick=? AND rubric=?",
+                               (key.submission, key.env, int(key.quick), rubric_sha)).fetchone()
+        return GradeResult.model_validate_json(row[0]) if row else None
+
+    def run_count(self, submission: str | None = None) -> int:
+        if submission is None:
+            return self._db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+        return self._db.execute("SELECT COUNT(*) FROM runs WHERE submission=?", (submission,)).fetchone()[0]
+
+    def runs(self) -> list[tuple[str, str, float]]:
+        """(submission hash, name, seconds) for every stored run, oldest first."""
+        return list(self._db.execute("SELECT submission, name, seconds FROM runs ORDER BY id"))
+
+    def counts(self) -> dict[str, int]:
+        return {t: self._db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("evidence", "grades", "runs")}
+
+    # -- writes (each one transaction)
+
+    def put_run(self, key: Key, name: str, verified: VerifiedEvidence, seconds: float,
+                rubric_sha: str | None = None, result: GradeResult | None = None, worker: str = "",
+                replace: bool = False) -> bool:
+        """Store a run's evidence (and its grade) atomically. False when the evidence was already there
+        (another process stored it first): the run is then not logged twice. `replace` overwrites
+        stored evidence on purpose (a run re-done under larger limits); grades made from the old
+        evidence are dropped with it."""
+        now = time.time()
+        with self._tx() as db:
+            if replace:
+                db.execute("DELETE FROM evidence WHERE submission=? AND env=? AND quick=?",
+                           (key.submission, key.env, int(key.quick)))
+                db.execute("DELETE FROM grades WHERE submission=? AND env=? AND quick=?",
+                           (key.submission, key.env, int(key.quick)))
+            cur = db.execute("INSERT OR IGNORE INTO evidence VALUES (?, ?, ?, ?, ?, ?, ?)",
+                             (key.submission, key.env, int(key.quick), name, verified.model_dump_json(), seconds, now))
+            fresh = cur.rowcount == 1
+            if fresh:
+                db.execute("INSERT INTO runs (submission, env, quick, name, seconds, worker, finished) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           (key.submission, key.env, int(key.quick), name, seconds, worker, now))
+            if result is not None and rubric_sha is not None:
+                db.execute("INSERT OR REPLACE INTO grades VALUES (?, ?, ?, ?, ?, ?)",
+                           (key.submission, key.env, int(key.quick), rubric_sha, result.model_dump_json(), now))
+        return fresh
+
+    def put_grade(self, key: Key, rubric_sha: str, result: GradeResult) -> None:
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO grades VALUES (?, ?, ?, ?, ?, ?)",
+                       (key.submission, key.env, int(key.quick), rubric_sha, result.model_dump_json(), time.time()))
+
+
+__all__ = ["Key", "ResultsStore", "environment", "environment_key"]

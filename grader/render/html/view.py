@@ -1,0 +1,119 @@
+"""What a report shows, decided once in Python so templates only lay it out.
+
+``audience='student'`` conceals hidden criteria (title, message, points) and the grader's own
+answers to questions; ``'instructor'`` shows everything. Every string that came from the
+submission goes through :func:`clean`; escaping is the template engine's job (autoescape is on).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from grader.checks.base import Outcome
+from grader.grading.result import CriterionResult, GradeResult
+from grader.render.safe import clean, num, pts, seconds
+
+Audience = Literal["student", "instructor"]
+AUDIENCES = ("student", "instructor")
+QUESTION_CHECK = "questions.answer"
+
+
+@dataclass(frozen=True)
+class CriterionView:
+    id: str
+    title: str
+    verdict: str  # passed/failed/error/skipped, or 'hidden' for a concealed criterion
+    points: str
+    max_points: str
+    message: str = ""
+    feedback: str = ""
+    detail: str = ""
+    figure_status: str | None = None
+    bonus: bool = False
+    concealed: bool = False
+
+
+@dataclass(frozen=True)
+class PartView:
+    title: str
+    score: str
+    max_score: str
+    criteria: list[CriterionView] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AnswerView:
+    title: str
+    verdict: str
+    stated: str
+    truth: str
+
+
+def concealed(c: CriterionResult, audience: Audience) -> bool:
+    return c.hidden and audience == "student"
+
+
+def criterion_view(c: CriterionResult, audience: Audience) -> CriterionView:
+    if concealed(c, audience):
+        return CriterionView(id="", title="Hidden criterion", verdict="hidden", points="–", max_points="–",
+                             bonus=c.bonus, concealed=True)
+    skipped = c.outcome == Outcome.SKIPPED
+    return CriterionView(
+        id=c.id, title=clean(c.title), verdict=c.outcome.value, points="–" if skipped else pts(c.points),
+        max_points=pts(c.max_points), message=clean(c.message), feedback=clean(c.feedback),
+        detail=clean(c.detail) if audience == "instructor" else "",
+        figure_status=c.figure_status.value if c.figure_status else None, bonus=c.bonus)
+
+
+def part_views(r: GradeResult, audience: Audience) -> list[PartView]:
+    known = {p.id for p in r.parts}
+    out = [PartView(clean(p.title), pts(p.score), pts(p.max_score),
+                    [criterion_view(c, audience) for c in r.criteria if c.part == p.id]) for p in r.parts]
+    stray = [criterion_view(c, audience) for c in r.criteria if c.part not in known]
+    if stray:  # a result written by another grader version may carry parts we do not list
+        out.append(PartView("Other", "", "", stray))
+    return out
+
+
+def answer_views(r: GradeResult, audience: Audience, reveal: bool) -> list[AnswerView]:
+    """Question criteria: what the student wrote next to what the grader computed."""
+    return [AnswerView(clean(c.title), c.outcome.value, clean(c.message),
+                       clean(c.detail).removeprefix("true value ") if reveal else "")
+            for c in r.criteria if c.check == QUESTION_CHECK and not concealed(c, audience)]
+
+
+def run_facts(r: GradeResult) -> list[tuple[str, str]]:
+    run = r.evidence.evidence.run
+    lim = run.limits
+    facts = [("Run status", f"{run.status.value}: {clean(run.message)}"),
+             ("Isolation", run.isolation.value + (f" ({'; '.join(clean(n) for n in run.isolation_notes)})"
+                                                 if run.isolation_notes else "")),
+             ("Limits", (f"{seconds(lim.timeout_s)} total, {seconds(lim.cell_timeout_s)} per cell, "
+                         f"{lim.memory_mb:,} MiB memory, {lim.cpus} CPU thread(s), {lim.output_mb} MiB output")),
+             ("Total time", seconds(run.duration_s))]
+    epoch_times = [f"{m.id}" + (f" fit {f.index + 1}" if len(m.fits) > 1 else "")
+                   + f": {seconds(sum(f.epoch_seconds) / len(f.epoch_seconds))} × {len(f.epoch_seconds)}"
+                   for m in r.evidence.evidence.models for f in m.fits if f.epoch_seconds]
+    if epoch_times:  # one line for all fits: a run may train dozens of models
+        facts.append(("Time per epoch (mean × epochs)", "; ".join(epoch_times)))
+    if run.cells_total is not None:
+        facts.append(("Cells run", f"{run.cells_run if run.cells_run is not None else '–'} of {run.cells_total}"))
+    if run.exit_code is not None or run.signal is not None:
+        facts.append(("Exit", f"code {run.exit_code}" + (f", signal {run.signal}" if run.signal else "")))
+    if run.peak_memory_mb is not None:
+        facts.append(("Peak memory", f"{num(run.peak_memory_mb, 4)} MiB"))
+    if run.versions:
+        from grader.intake.environments import environment_line
+
+        facts.append(("Environment", environment_line(run.python, run.versions)))
+    elif run.python:
+        facts.append(("Versions", f"Python {run.python}"))
+    if r.quick or run.quick:
+        facts.append(("Quick mode", "yes: data and epochs were cut, so metrics are not meaningful"))
+    if run.compat:
+        shims = r.evidence.evidence.shims
+        what = f"Keras 2 calls accepted on Keras 3 ({len(shims)} place(s) listed below)" if shims \
+            else "no Keras 2 call needed it"
+        facts.append(("Compatibility mode", f"{clean(run.compat)}: {what}"))
+    return facts
