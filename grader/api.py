@@ -1,7 +1,10 @@
-"""The typed, keyword-only Python API under the CLI.
+"""The typed, keyword-only Python API under the CLI: every ``grader`` command is one of these calls.
 
-    from grader.api import run_submission
-    verified = run_submission("hw1.ipynb", datasets="~/data", cpus=2)
+    from grader.api import check, grade_folder, run_submission, write_outputs
+    verified = run_submission("hw1.ipynb", datasets="~/data", cpus=2)        # grader run
+    result = check("hw1.ipynb", rubric="nn-basics-keras", quick=True)        # grader check
+    graded = grade_folder("submissions/", rubric="nn-basics-keras", jobs=2)  # grader grade
+    write_outputs(stored_results(["grades/results"]).entries, out=Path("site"))  # grader report
 """
 
 from __future__ import annotations
@@ -9,18 +12,29 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
 
-from grader.evidence.assembly import assemble
-from grader.evidence.shims import COMPAT_MODES
+from grader.evidence.assembly import assemble, read_events
+from grader.evidence.shims import ADAPT_MODES, COMPAT_MODES, adapt_env
 from grader.intake.environments import CourseEnvironment, resolve_environment
 from grader.errors import ConfigError
 from grader.evidence.model import Evidence, Isolation, Limits, RunInfo, RunStatus, SubmissionInfo
-from grader.sandbox import SandboxRequest, run_sandboxed
+from grader.sandbox import SandboxRequest, SandboxResult, run_sandboxed
 from grader.sandbox import isolation as isolation_mod
 from grader.intake.submission import Submission, load_submission
 from grader.verify.verified import VerifiedEvidence
 from grader.verify import Verifier, verify_evidence
+
+if TYPE_CHECKING:
+    from grader.grading.result import GradeResult
+    from grader.pipeline.classgrade import ClassResult
+    from grader.render.audience import Audience
+    from grader.render.outputs import Entry
+    from grader.rubric.model import Rubric
+
+ProgressSink = Callable[[dict[str, Any]], None]
 
 # Names the sandbox serves keras.datasets.<name>.load_data() from.
 SANDBOX_FILES = {"mnist": "mnist.npz", "fashion_mnist": "fashion_mnist.npz", "cifar10": "cifar10.npz",
@@ -104,6 +118,23 @@ def _course_environment(python: Any, runtime: str | None, kind: str | None) -> C
     return resolve_environment(python, runtime, kind=kind)
 
 
+def _run_seeded(request: SandboxRequest) -> tuple[SandboxResult, str | None]:
+    """Run once; when TensorFlow's op determinism stopped an op (no deterministic implementation), run once
+    more with the same seed and op determinism off, and say why. Returns the result kept and that reason."""
+    from dataclasses import replace
+
+    from grader.evidence.seeding import determinism_failed
+
+    result = run_sandboxed(request)
+    if request.limits.seed is None:
+        return result, None
+    reason = determinism_failed(read_events(result.out_dir / "events.jsonl")[0])
+    if reason is None:
+        return result, None
+    result.cleanup()
+    return run_sandboxed(replace(request, extra_env={**request.extra_env, "GRADER_OP_DETERMINISM": "0"})), reason
+
+
 def run_submission(
     path: str | os.PathLike[str],
     *,
@@ -114,12 +145,14 @@ def run_submission(
     cpus: int | None = None,
     verifier: Verifier | None = None,
     keep_files: Path | None = None,
-    progress: Callable[[dict[str, Any]], None] | None = None,
+    progress: ProgressSink | None = None,
     workdir: str | os.PathLike[str] | None = None,
     gpu: str | None = None,
     compat: str | None = None,
     python: str | os.PathLike[str] | CourseEnvironment | None = None,
     runtime: str | None = None,
+    adapt: str | None = None,
+    seed: int | str | None = None,
 ) -> VerifiedEvidence:
     """Run one script or notebook in the sandbox, then verify what it trained.
 
@@ -133,13 +166,18 @@ def run_submission(
     listed in the evidence's `shims`. `python` runs it under another interpreter: a path, a virtual
     environment folder or a name from the environments file; `runtime="tf-keras"` is the legacy Keras 2
     runtime (see grader.intake.environments). An interpreter that cannot work raises InterpreterError before
-    anything runs.
+    anything runs. `adapt="none"` turns off adaptation to the grading machine (grader_probe.adapt; on by default).
+    `seed` overrides the limits' seed (``"none"``: unseeded); by default every run is seeded (Limits.seed) with
+    TensorFlow's op determinism on, and `evidence.run.seeding` says what held.
     """
+    if adapt is not None and adapt not in ADAPT_MODES:
+        raise ConfigError(f"unknown adaptation mode {adapt!r}; known: {', '.join(ADAPT_MODES)}")
     if compat is not None and compat not in COMPAT_MODES:
         raise ConfigError(f"unknown compatibility mode {compat!r}; known: {', '.join(COMPAT_MODES)}")
     limits = limits or Limits(cpus=cpus or default_cpus())
     if cpus is not None and limits.cpus != cpus:
         limits = limits.model_copy(update={"cpus": cpus})
+    limits = limits.with_seed(seed)
     sub = load_submission(path)
     env = _course_environment(python, runtime, sub.kind if sub.runnable else None)
     if compat and env is not None and env.legacy:
@@ -148,19 +186,25 @@ def run_submission(
     if not sub.runnable:
         return VerifiedEvidence(evidence=_invalid(sub, limits))
     files = dataset_files(datasets)
-    result = run_sandboxed(SandboxRequest(
+    request = SandboxRequest(
         source=Path(workdir) if workdir is not None else sub.path,
         entry=sub.path.relative_to(workdir).as_posix() if workdir is not None else sub.path.name,
         kind=sub.kind, limits=limits, datasets=files, work_links=linked_into_work(files),
         continue_on_error=continue_on_error,
         quick=0.1 if quick else 0.0, on_event=progress,
-        extra_env={**({"CUDA_VISIBLE_DEVICES": gpu} if gpu else {}), **(env.sandbox_env() if env else {})},
+        extra_env={**({"CUDA_VISIBLE_DEVICES": gpu} if gpu else {}), **(env.sandbox_env() if env else {}),
+                   **adapt_env(adapt)},
         compat=compat, python=env.python if env else None,
         python_roots=tuple(Path(r) for r in env.roots) if env else None,
-    ))
+    )
+    result, fallback = _run_seeded(request)
     try:
         evidence = assemble(sub, result, limits, python=env.version if env else sys.version.split()[0], quick=quick,
                             compat=compat)
+        if fallback is not None and evidence.run.seeding is not None:
+            run = evidence.run.model_copy(update={"seeding": evidence.run.seeding.model_copy(
+                update={"fallback": fallback, "op_determinism": False})})
+            evidence = evidence.model_copy(update={"run": run})
         if env is not None:  # what the grader itself chose, beside what the probe saw inside
             run = evidence.run.model_copy(update={"versions": {**evidence.run.versions, **env.labels()}})
             evidence = evidence.model_copy(update={"run": run})
@@ -182,4 +226,158 @@ def run_submission(
         result.cleanup()
 
 
-__all__ = ["run_submission", "dataset_files", "Limits", "Isolation"]
+def load_rubric(ref: Rubric | str | os.PathLike[str]) -> Rubric:
+    """A bundled rubric's name or a rubric file, loaded and fully validated; raises RubricError."""
+    from grader.rubric.loader import load_rubric as load
+    from grader.rubric.model import Rubric
+    from grader.rubric.resolve import resolve_rubric
+
+    return ref if isinstance(ref, Rubric) else load(resolve_rubric(str(ref)))
+
+
+def check(
+    path: str | os.PathLike[str],
+    *,
+    rubric: Rubric | str | os.PathLike[str],
+    quick: bool = False,
+    datasets: object = None,
+    compat: str | None = None,
+    python: str | os.PathLike[str] | None = None,
+    runtime: str | None = None,
+    keep_files: Path | None = None,
+    progress: ProgressSink | None = None,
+    adapt: str | None = None,
+    seed: int | str | None = None,
+) -> GradeResult:
+    """Run one submission under the rubric's limits and environment, then grade it (``grader check``).
+
+    `compat` and `python`/`runtime` override the rubric's ``limits.compat`` and ``environment`` as in
+    :func:`grade_folder` (``compat="none"`` turns the rubric's mode off), and `seed` its ``limits.seed`` (a number,
+    or ``"none"`` for an unseeded run). A broken submission never
+    raises: it gets a failing or incomplete grade. Raises RubricError for an unusable rubric and
+    InterpreterError for an environment that cannot run anything, before anything runs.
+    """
+    from grader.grading.grade import grade
+    from grader.pipeline.plan import course_environment
+
+    rub = load_rubric(rubric)
+    course = course_environment(rub, python, runtime)
+    mode = rub.limits.compat if compat is None else (None if compat == "none" else compat)
+    verified = run_submission(path, datasets=datasets, limits=rub.limits.to_limits(Limits(cpus=default_cpus())).with_seed(seed),
+                              python=course, continue_on_error=rub.continue_on_error, quick=quick,
+                              progress=progress, compat=mode, keep_files=keep_files, adapt=adapt)
+    return grade(verified, rub, quick=quick)
+
+
+def grade_folder(
+    folder: str | os.PathLike[str],
+    *,
+    rubric: Rubric | str | os.PathLike[str],
+    jobs: int = 1,
+    executor: str = "local",
+    address: str | None = None,
+    store: str | os.PathLike[str] | None = None,
+    datasets: object = None,
+    out: str | os.PathLike[str] | None = None,
+    formats: Sequence[str] | None = None,
+    quick: bool = False,
+    cores: int | None = None,
+    progress: ProgressSink | None = None,
+    compat: str | None = None,
+    python: str | os.PathLike[str] | None = None,
+    runtime: str | None = None,
+    adapt: str | None = None,
+    seed: int | str | None = None,
+) -> ClassResult:
+    """Grade every submission in `folder` against `rubric`, resumably (``grader grade``).
+
+    See :func:`grader.pipeline.classgrade.grade_folder`; `formats` defaults to the registry's
+    ``DEFAULT_FORMATS`` (:mod:`grader.render.registry`). Raises RubricError, ConfigError or InterpreterError
+    before anything runs; a submission's failure never raises.
+    """
+    from grader.pipeline import classgrade
+
+    rub = load_rubric(rubric)
+    extra: dict[str, Any] = {} if formats is None else {"formats": list(formats)}
+    return classgrade.grade_folder(Path(folder), rubric=rub, jobs=jobs, executor=executor, address=address,
+                                   store=Path(store) if store is not None else None, datasets=datasets,
+                                   out=Path(out) if out is not None else None, quick=quick, cores=cores,
+                                   progress=progress, compat=compat, python=python, runtime=runtime, adapt=adapt,
+                                   seed=seed, **extra)
+
+
+@dataclass(frozen=True)
+class StoredResults:
+    """Results read back from stored JSON files, ready to render; `skipped` names JSON that held none."""
+
+    entries: tuple[Entry, ...] = ()
+    skipped: tuple[str, ...] = ()
+
+
+def stored_results(paths: Iterable[str | os.PathLike[str]], *,
+                   figures_dir: str | os.PathLike[str] | None = None) -> StoredResults:
+    """Every result in the files named, or in the ``*.json`` files found (recursively) in the folders named.
+
+    A file named that is no result raises ConfigError; a folder may hold other JSON, which is skipped.
+    Each result's figures are looked for next to its file (see :func:`figures_folder`).
+    """
+    from grader.render.exports.json import load_results
+    from grader.render.outputs import Entry
+
+    entries: list[Entry] = []
+    skipped: list[str] = []
+    shared = Path(figures_dir) if figures_dir is not None else None
+    for p in map(Path, paths):
+        files = sorted(p.rglob("*.json")) if p.is_dir() else [p]
+        for f in files:
+            try:
+                results = load_results(f)
+            except ConfigError as exc:
+                if not p.is_dir():
+                    raise
+                skipped.append(str(exc))
+                continue
+            entries += [Entry(r, figures_folder(f, shared, [fig.file for fig in r.evidence.evidence.figures
+                                                            if fig.file]))
+                        for r in results]
+    return StoredResults(tuple(entries), tuple(skipped))
+
+
+def figures_folder(result_file: Path, figures_dir: Path | None, figure_files: list[str]) -> Path | None:
+    """Where a stored result's figure PNGs are: the first candidate folder that holds any of them.
+
+    A run's kept files usually sit next to the result JSON: in a folder named after it, in ``files/``
+    (where ``grader check --out`` keeps them), or in the JSON's own folder; a shared `figures_dir`
+    may hold one subfolder per result.
+    """
+    stem, here = result_file.stem, result_file.parent
+    candidates = ([figures_dir / stem, figures_dir] if figures_dir else []) + \
+                 [here / stem, here / f"{stem}.files", here / "files", here.parent / "files", here]
+    for folder in candidates:
+        if folder.is_dir() and any((folder / f).is_file() for f in figure_files):
+            return folder
+    return None
+
+
+def write_outputs(
+    results: Sequence[Entry | GradeResult],
+    *,
+    out: str | os.PathLike[str],
+    formats: Sequence[str] | None = None,
+    audience: Audience | str = "student",
+    class_page: bool | None = None,
+) -> list[Path]:
+    """Render `formats` (default: the registry's defaults) for `results` under `out`; returns the files written.
+
+    The student's copy (the default: what nobody chose may reach a student) conceals hidden criteria and
+    the grader's own answers; ``audience="instructor"`` shows everything (see grader.render.audience).
+    """
+    from grader.render import outputs, registry
+
+    entries = [r if isinstance(r, outputs.Entry) else outputs.Entry(r) for r in results]
+    return outputs.write_outputs(entries, Path(out), list(formats or registry.DEFAULT_FORMATS), audience=audience,
+                                 class_page=class_page)
+
+
+__all__ = ["Isolation", "Limits", "StoredResults", "check", "dataset_files", "default_cpus", "figures_folder",
+           "grade_folder", "load_rubric", "run_submission", "stored_results", "write_outputs"]

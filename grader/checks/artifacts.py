@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from grader.checks.base import CheckResult, graded, skipped
+from grader.checks.base import CheckResult, graded
 from grader.checks.context import GradeContext
 from grader.checks.facts import ModelFacts
-from grader.checks.loopfacts import artifact_unjudged, loop_message
+from grader.checks.loopfacts import artifact_unjudged, loop_skipped
 from grader.evidence.model import AxesInfo, FigureRecord
 from grader.rubric.criteria import ArtifactCriterion, Tiers
 from grader.verify.verified import VerificationStatus
@@ -20,7 +20,7 @@ def check_artifact(c: ArtifactCriterion, ctx: GradeContext, model: ModelFacts | 
         return graded(0.0, f"no model fills slot '{c.slot}', so it has no {c.artifact.replace('_', ' ')}{ctx.run_note()}")
     if model is not None and model.low_level is not None and (
             why := artifact_unjudged(c.artifact, c.require_history_match)):
-        return skipped(loop_message(model.low_level, why))
+        return loop_skipped(model.low_level, why)
     models = [model] if model is not None else list(ctx.models)
     if c.artifact == "training_curves":
         found, note = _curves(c, ctx.evidence.figures, models)

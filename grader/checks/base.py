@@ -6,8 +6,11 @@ Outcomes mean exactly this:
   criteria that allow it; full credit is what makes it 'passed').
 * ``failed``  -- the evidence shows it is not met, or the submission never produced what is needed
   (including because its run crashed first).
-* ``error``   -- the grader or the verification broke, so the criterion could not be decided.
-* ``skipped`` -- deliberately not decided (quick mode).
+* ``error``   -- something broke (the grader, the verification of the student's model, a custom
+  check), so the criterion could not be decided. An error always carries its :class:`Fault`,
+  which says in which phase it broke and whose it is.
+* ``skipped`` -- deliberately not decided: quick mode, or it cannot be judged from what the grader
+  can see (a hand-written training loop: then ``not_judged`` says why).
 """
 
 from __future__ import annotations
@@ -15,6 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from pydantic import Field
+
+from grader.evidence.model import Frozen
+from grader.evidence.reported import AnswerSource
+from grader.checks.noise import Borderline, ReviewReason
+from grader.faults import Fault
 from grader.verify.verified import FigureStatus
 
 QUICK_MESSAGE = "not checked in quick mode"
@@ -27,6 +36,13 @@ class Outcome(str, Enum):
     SKIPPED = "skipped"
 
 
+class NotJudged(Frozen):
+    """Why a criterion was not decided: what it needs is not recorded for these models (hand-written loops)."""
+
+    model_ids: tuple[str, ...] = Field(description="The models (loop ids) it could not be judged on.")
+    reasons: tuple[str, ...] = Field(description="What is not recorded, in words, one per distinct reason.")
+
+
 @dataclass(frozen=True)
 class CheckResult:
     """The decision on one criterion: outcome, fraction of the points earned, and why."""
@@ -36,6 +52,15 @@ class CheckResult:
     message: str
     figure_status: FigureStatus | None = None
     model_id: str | None = None
+    fault: Fault | None = None  # set exactly when the outcome is 'error'
+    not_judged: NotJudged | None = None  # set when skipped because the evidence cannot show it
+    answer: AnswerSource | None = None  # questions: where the accepted answer was found
+    borderline: Borderline | None = None  # metrics: the figure's interval straddles the bar
+    review: tuple[ReviewReason, ...] = ()  # why a person should look at this verdict
+
+    def __post_init__(self) -> None:
+        if (self.outcome == Outcome.ERROR) != (self.fault is not None):
+            raise ValueError("an 'error' outcome carries its fault, and only an error does")
 
 
 def passed(message: str, **kw: object) -> CheckResult:
@@ -46,12 +71,13 @@ def failed(message: str, credit: float = 0.0, **kw: object) -> CheckResult:
     return CheckResult(Outcome.FAILED, max(0.0, min(credit, 1.0)), message, **kw)  # type: ignore[arg-type]
 
 
-def error(message: str, **kw: object) -> CheckResult:
-    return CheckResult(Outcome.ERROR, 0.0, message, **kw)  # type: ignore[arg-type]
+def error(message: str, fault: Fault, **kw: object) -> CheckResult:
+    """Undecided because something broke: ``fault`` says what, in which phase, and whose it is."""
+    return CheckResult(Outcome.ERROR, 0.0, message, fault=fault, **kw)  # type: ignore[arg-type]
 
 
-def skipped(message: str = QUICK_MESSAGE) -> CheckResult:
-    return CheckResult(Outcome.SKIPPED, 0.0, message)
+def skipped(message: str = QUICK_MESSAGE, *, not_judged: NotJudged | None = None, **kw: object) -> CheckResult:
+    return CheckResult(Outcome.SKIPPED, 0.0, message, not_judged=not_judged, **kw)  # type: ignore[arg-type]
 
 
 def graded(credit: float, message: str, **kw: object) -> CheckResult:

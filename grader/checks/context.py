@@ -7,12 +7,13 @@ from pathlib import Path
 
 from grader.checks.facts import ModelFacts, model_facts
 from grader.checks.loopfacts import loop_facts
+from grader.checks.base import CheckResult, error
 from grader.evidence.model import Evidence, RunStatus
 from grader.verify.verified import VerifiedEvidence
 
 # Run endings after which missing evidence is explained by the run, not by the student's choices.
 _ABNORMAL = {RunStatus.CRASHED, RunStatus.EXITED, RunStatus.TIMEOUT, RunStatus.MEMORY_LIMIT,
-             RunStatus.OUTPUT_LIMIT, RunStatus.KILLED, RunStatus.INVALID, RunStatus.SANDBOX_ERROR}
+             RunStatus.OUTPUT_LIMIT, RunStatus.KILLED, RunStatus.INVALID, RunStatus.NOT_RUN}
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,13 @@ class GradeContext:
 
     def slot_model(self, slot_id: str) -> ModelFacts | None:
         return self.model(self.slot_models.get(slot_id))
+
+    def blocked(self, model_id: str | None = None) -> CheckResult | None:
+        """An 'error' when a fault kept the submission from running or being read: nothing can be decided."""
+        fault = self.verified.blocking_fault
+        if fault is None:
+            return None
+        return error(f"the grader could not run the submission: {fault.message}", fault, model_id=model_id)
 
     def run_note(self) -> str:
         """' (the run crashed: ...)' when the run ended abnormally, else ''. Explains missing evidence."""

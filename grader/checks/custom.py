@@ -2,7 +2,8 @@
 
 It runs in the grader's process on the (already extracted, plain-data) evidence, never inside the
 sandbox and never with the student's code. Whatever it raises is the rubric's problem, so it becomes
-an ``error`` outcome, not a failed criterion.
+an ``error`` outcome with a fault in phase 'check' whose culprit is the rubric (like flake8's
+PluginExecutionFailed): not a failed criterion, and not a grader bug to retry.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from grader.checks.base import CheckResult, error, graded, skipped
+from grader.faults import Culprit, Fault, Phase
 from grader.checks.context import GradeContext
 from grader.rubric.criteria import CustomCriterion
 
@@ -45,12 +47,18 @@ def check_custom(c: CustomCriterion, ctx: GradeContext) -> CheckResult:
     try:
         func = load_function(c.function, ctx.rubric_dir)
     except Exception as exc:  # noqa: BLE001 - any import failure is the rubric's, reported as an error
-        return error(f"cannot load custom check {c.function}: {type(exc).__name__}: {exc}")
+        message = f"cannot load custom check {c.function}: {type(exc).__name__}: {exc}"
+        return error(message, _fault(exc, message, c))
     try:
         out = func(ctx.verified, dict(c.params), dict(ctx.slot_models))
     except Exception as exc:  # noqa: BLE001
-        return error(f"custom check {c.function} raised {type(exc).__name__}: {exc}")
+        message = f"custom check {c.function} raised {type(exc).__name__}: {exc}"
+        return error(message, _fault(exc, message, c))
     return _interpret(c, out)
+
+
+def _fault(exc: Exception, message: str, c: CustomCriterion) -> Fault:
+    return Fault.from_exception(exc, phase=Phase.CHECK, culprit=Culprit.RUBRIC, message=message, subject=c.id)
 
 
 def _interpret(c: CustomCriterion, out: Any) -> CheckResult:
@@ -63,4 +71,6 @@ def _interpret(c: CustomCriterion, out: Any) -> CheckResult:
         return graded(1.0 if out else 0.0, str(message or ("passed" if out else "not met")))
     if isinstance(out, (int, float)) and 0 <= out <= 1:
         return graded(float(out), str(message or f"credit {out:g}"))
-    return error(f"custom check {c.function} returned {out!r}; expected a bool, (bool, message) or (credit, message)")
+    message = f"custom check {c.function} returned {out!r}; expected a bool, (bool, message) or (credit, message)"
+    return error(message, Fault(phase=Phase.CHECK, culprit=Culprit.RUBRIC, kind="bad-return", message=message,
+                                subject=c.id))

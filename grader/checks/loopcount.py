@@ -5,7 +5,7 @@ from __future__ import annotations
 from grader.checks.base import CheckResult, Outcome, skipped
 from grader.checks.constraints import decide, failing, not_judged
 from grader.checks.facts import ModelFacts
-from grader.checks.loopfacts import PREFIX
+from grader.checks.loopfacts import PREFIX, unjudged_of
 from grader.checks.training import count_models
 from grader.rubric.criteria import CountCriterion
 
@@ -22,4 +22,5 @@ def count_with_unjudged(c: CountCriterion, models: tuple[ModelFacts, ...] | list
             != Outcome.PASSED:
         return result
     why = "; ".join(f"{m.label}: {', '.join(dict.fromkeys(f.actual for f in unknown))}" for m, unknown in undecided)
-    return skipped(f"{result.message}; {len(undecided)} more could count, but {PREFIX} ({why})")
+    return skipped(f"{result.message}; {len(undecided)} more could count, but {PREFIX} ({why})",
+                   not_judged=unjudged_of([(m, [f.actual for f in unknown]) for m, unknown in undecided]))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from grader.checks.base import CheckResult, NotJudged, skipped
 from grader.checks.facts import LayerView, ModelFacts
 from grader.evidence.customtraining import CustomTraining
 from grader.evidence.model import LayerInfo, ModelRecord, OptimizerInfo, ParamCounts
@@ -89,6 +90,17 @@ def cannot_judge(key: str, value: Any, t: CustomTraining) -> str | None:
 
 def loop_message(t: CustomTraining, what: str) -> str:
     return f"{t.id} '{KIND}': {PREFIX}: {what}"
+
+
+def loop_skipped(t: CustomTraining, what: str) -> CheckResult:
+    """Skipped, not judged: what a criterion needs is not recorded for hand-written loop ``t``."""
+    return skipped(loop_message(t, what), not_judged=NotJudged(model_ids=(t.id,), reasons=(what,)))
+
+
+def unjudged_of(pairs: list[tuple[ModelFacts, list[str]]]) -> NotJudged:
+    """The typed reason for (model, reasons) pairs that could not be judged."""
+    return NotJudged(model_ids=tuple(m.id for m, _ in pairs),
+                     reasons=tuple(dict.fromkeys(r for _, reasons in pairs for r in reasons)))
 
 
 def question_unjudged(answer: str, t: CustomTraining) -> str | None:

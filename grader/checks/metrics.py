@@ -12,8 +12,8 @@ import math
 from grader.checks.base import CheckResult, error, failed, graded, skipped
 from grader.checks.context import GradeContext
 from grader.checks.facts import ModelFacts
-from grader.checks.loopfacts import loop_message, metric_unjudged
-from grader.evidence.model import RunStatus
+from grader.checks.noise import ReviewReason, borderline
+from grader.checks.loopfacts import loop_skipped, metric_unjudged
 from grader.rubric import names
 from grader.rubric.criteria import MetricCriterion, Tiers
 from grader.verify.verified import CheckedFigure, FigureStatus, VerificationStatus
@@ -78,29 +78,58 @@ def check_metric(c: MetricCriterion, ctx: GradeContext, model: ModelFacts | None
     if model is None:
         return failed(f"no model fills the slot '{slot_title}', so there is no {c.split} {c.metric}{ctx.run_note()}")
     if model.low_level is not None:
-        return skipped(loop_message(model.low_level, metric_unjudged(c.metric, c.split)))
+        return loop_skipped(model.low_level, metric_unjudged(c.metric, c.split))
     v = model.verification
-    if ctx.evidence.run.status == RunStatus.SANDBOX_ERROR:
-        return error(f"the grader could not run the submission: {ctx.evidence.run.message}", model_id=model.id)
+    if broke := ctx.blocked(model.id):
+        return broke
     if v is not None and v.status == VerificationStatus.ERROR:
         return error(f"the grader could not re-measure {model.label}: {v.message or 'verification failed'}",
-                     model_id=model.id)
+                     v.error_fault, model_id=model.id)
     fig = find_figure(model, c.metric, c.split)
     if fig is None or fig.value is None:
         return failed(_missing(c, ctx, model), model_id=model.id)
     value = fig.value
     what = f"{model.label}: {c.split} {c.metric} {fmt(c.metric, value)} (needs {c.expect})"
-    credit = 1.0 if c.expect.contains(value) else _partial(c, value)
+    if cut := next((f for f in model.fits if f.cut), None):  # the grader's time limit stopped it mid-training
+        what += (f"; measured after {cut.epochs_run} of {cut.epochs_requested or '?'} epochs, where a time limit cut "
+                 f"the training: not the figure of the finished training")
+    credit = _credit(c, value)
+    review: list[ReviewReason] = []
+    edge = None
+    if fig.status != FigureStatus.REPORTED and fig.interval is not None:
+        edge = borderline(value, fig.interval, c.expect, c.borderline)
+    if edge is not None:
+        credit = _credit(c, edge.judged_at)
+        what += f"; {edge.describe()} ({_RULE_WORDS[edge.rule]})"
+        if edge.rule == "review":
+            review.append(ReviewReason.BORDERLINE)
+    elif fig.interval is not None and fig.status != FigureStatus.REPORTED:
+        what += f", {fig.interval.describe()} over {fig.interval.n:,} examples"
     if fig.status == FigureStatus.REPORTED:
         cap = c.reported_credit if c.reported_credit is not None else ctx.reported_credit
-        why = _WHY_UNVERIFIED.get(v.status, "it was not re-measured") if v else "the grader did not re-measure it"
+        overlap = v.test_overlap if v is not None and c.split == "test" else None
+        if overlap:
+            why = (f"the model trained on {overlap:,} of the {v.test_rows or '?':,} test rows it would be measured "
+                   f"on, so the test figure is not one on unseen data")  # type: ignore[union-attr]
+            review.append(ReviewReason.TRAINED_ON_TEST)
+        else:
+            why = _WHY_UNVERIFIED.get(v.status, "it was not re-measured") if v else "the grader did not re-measure it"
         what += f"; only reported by the submission, not verified ({why})"
         if not model.trained:
             what += f"; the model never finished training{ctx.run_note()}"
         credit = min(credit, cap)
     elif fig.status == FigureStatus.MISMATCH and fig.reported is not None:
         what += f"; the submission reported {fmt(c.metric, fig.reported)}, the grader measured {fmt(c.metric, value)}"
-    return graded(credit, what, figure_status=fig.status, model_id=model.id)
+    return graded(credit, what, figure_status=fig.status, model_id=model.id, borderline=edge, review=tuple(review))
+
+
+_RULE_WORDS = {"review": "the measured verdict stands; flagged for review",
+               "pass": "the rubric counts a figure within noise of the bar as passing",
+               "fail": "the rubric counts a figure within noise of the bar as failing"}
+
+
+def _credit(c: MetricCriterion, value: float) -> float:
+    return 1.0 if c.expect.contains(value) else _partial(c, value)
 
 
 def _partial(c: MetricCriterion, value: float) -> float:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from grader.checks.base import CheckResult, Outcome, error, failed, graded, skipped
+from dataclasses import replace
+
+from grader.checks.base import CheckResult, failed, graded, skipped
 from grader.checks.constraints import decide, failing, needs_training, not_judged, summary
 from grader.checks.context import GradeContext
 from grader.checks.facts import ModelFacts
-from grader.checks.loopfacts import PREFIX
+from grader.checks.loopfacts import PREFIX, unjudged_of
 from grader.checks.structure import Finding
-from grader.evidence.model import RunStatus
 from grader.rubric.criteria import GlobalRequirement, ModelCriterion, Partial, Tiers
 from grader.rubric.model import Slot
 
@@ -19,13 +20,6 @@ def _credit(partial: Partial | str, fraction: float) -> float:
     if isinstance(partial, Tiers):
         return max((t.credit for t in partial.tiers if t.expect.contains(fraction)), default=0.0)
     return fraction if partial == "proportional" else 0.0
-
-
-def _sandbox_broke(ctx: GradeContext) -> CheckResult | None:
-    run = ctx.evidence.run
-    if run.status == RunStatus.SANDBOX_ERROR:
-        return error(f"the grader could not run the submission: {run.message}")
-    return None
 
 
 def in_scope(c: GlobalRequirement, ctx: GradeContext) -> list[ModelFacts]:
@@ -40,7 +34,7 @@ def in_scope(c: GlobalRequirement, ctx: GradeContext) -> list[ModelFacts]:
 def check_requirement(c: GlobalRequirement, ctx: GradeContext) -> CheckResult:
     if ctx.quick and needs_training(c):
         return skipped()
-    if broke := _sandbox_broke(ctx):
+    if broke := ctx.blocked():
         return broke
     models = in_scope(c, ctx)
     if not models:
@@ -54,7 +48,8 @@ def check_requirement(c: GlobalRequirement, ctx: GradeContext) -> CheckResult:
         judged = len(models) - len(unjudged)
         words = "; ".join(f"{m.label}: {', '.join(f.actual for f in found)}" for m, found in unjudged)
         return skipped(f"{PREFIX} for {len(unjudged)} of {len(models)} model(s) ({words})"
-                       + (f"; the other {judged} comply" if judged else ""))
+                       + (f"; the other {judged} comply" if judged else ""),
+                       not_judged=unjudged_of([(m, [f.actual for f in found]) for m, found in unjudged]))
     if not bad:
         sample = summary(decide(c, models[0]))
         return graded(1.0, f"all {len(models)} model{'s' if len(models) > 1 else ''} comply ({sample})")
@@ -65,7 +60,7 @@ def check_requirement(c: GlobalRequirement, ctx: GradeContext) -> CheckResult:
 def check_slot_model(c: ModelCriterion, ctx: GradeContext, model: ModelFacts | None, slot: Slot) -> CheckResult:
     if ctx.quick and needs_training(c):
         return skipped()
-    if broke := _sandbox_broke(ctx):
+    if broke := ctx.blocked():
         return broke
     if model is None:
         return failed(f"no model fills the slot '{slot.title}'{ctx.run_note()}")
@@ -81,17 +76,18 @@ def _unjudged(findings: list[Finding], model: ModelFacts) -> CheckResult | None:
     reasons = "; ".join(dict.fromkeys(f.actual for f in unknown))
     judged = [f.words for f in findings if f.judged]
     seen = f" (judged and met: {'; '.join(judged)})" if judged else ""
-    return CheckResult(Outcome.SKIPPED, 0.0, f"{model.label}: {PREFIX}: {reasons}{seen}", model_id=model.id)
+    return skipped(f"{model.label}: {PREFIX}: {reasons}{seen}", model_id=model.id,
+                   not_judged=unjudged_of([(model, [f.actual for f in unknown])]))
 
 
 def check_slot_filled(slot: Slot, ctx: GradeContext, model: ModelFacts | None, why_empty: str) -> CheckResult:
-    if broke := _sandbox_broke(ctx):
+    if broke := ctx.blocked():
         return broke
     if model is None:
         return failed(f"no model fits this slot: {why_empty}{ctx.run_note()}")
     findings = decide(slot.match, model, quick=ctx.quick)
     result = _graded(findings, slot.partial, model)
-    return result.__class__(result.outcome, result.credit, f"filled by {result.message}", model_id=model.id)
+    return replace(result, message=f"filled by {result.message}", model_id=model.id)
 
 
 def _graded(findings: list[Finding], partial: Partial | str, model: ModelFacts) -> CheckResult:

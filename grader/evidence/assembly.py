@@ -17,9 +17,13 @@ from pydantic import ValidationError
 
 from grader.evidence.model import (CellError, Evidence, EvaluateRecord, FigureRecord, FitRecord, Isolation, Limits,
                              ModelRecord, RunInfo, RunStatus, ScriptError, SubmissionInfo)
+from grader.evidence.events import MODEL_EVENTS, ProbeEvent
 from grader.evidence.shims import fold_shims
 from grader.evidence.notes import explain, fold_run_notes, link_notes
 from grader.evidence.loops import fold_custom_training
+from grader.evidence.seeding import fold_seeding
+from grader.evidence.timelimits import fold_time_limits, mark_cut, timeout_message
+from grader.evidence.stored_outputs import read_notebook_record
 from grader.sandbox.runner import SandboxResult
 from grader.intake.submission import Submission
 
@@ -109,29 +113,29 @@ def assemble(submission: Submission, result: SandboxResult, limits: Limits, *, p
     run_end: dict[str, Any] | None = None
     markdown, cells_total, versions = "", None, {}
     for ev in events:
-        kind = ev["event"]
+        kind = ProbeEvent.of(ev["event"])  # None for an event this grader does not know: skipped
         try:
-            if kind in ("compile", "fit", "evaluate") and isinstance(ev.get("model"), dict):
+            if kind in MODEL_EVENTS and isinstance(ev.get("model"), dict):
                 mid = models.snapshot(dict(ev["model"]))
-                if mid and kind == "fit":
+                if mid and kind is ProbeEvent.FIT:
                     models.fits.setdefault(mid, []).append(FitRecord(**ev["fit"]))
-                elif mid and kind == "evaluate":
+                elif mid and kind is ProbeEvent.EVALUATE:
                     models.evals.setdefault(mid, []).append(EvaluateRecord(**ev["evaluate"]))
-            elif kind == "figure" and len(figures) < 100:
+            elif kind is ProbeEvent.FIGURE and len(figures) < 100:
                 figures.append(FigureRecord(**ev["figure"]))
-            elif kind == "dataset" and ev.get("name") not in datasets:
+            elif kind is ProbeEvent.DATASET and ev.get("name") not in datasets:
                 datasets.append(str(ev.get("name")))
-            elif kind == "cell_error":
+            elif kind is ProbeEvent.CELL_ERROR:
                 cell_errors.append(CellError(**{k: ev.get(k) for k in CellError.model_fields if k in ev}))
-            elif kind == "notebook":
+            elif kind is ProbeEvent.NOTEBOOK:
                 markdown, cells_total = str(ev.get("markdown", "")), ev.get("cells_total")
-            elif kind == "run_end":
+            elif kind is ProbeEvent.RUN_END:
                 run_end = ev
-            elif kind == "versions":
+            elif kind is ProbeEvent.VERSIONS:
                 versions.update({k: str(v) for k, v in ev.items() if k not in ("event", "t", "pid")})
-            elif kind == "weights_loaded":
+            elif kind is ProbeEvent.WEIGHTS_LOADED:
                 warnings.append(f"the submission loaded weights or a model from a file ({ev.get('via')}: {ev.get('source')})")
-            elif kind == "probe_warning":
+            elif kind is ProbeEvent.PROBE_WARNING:
                 warnings.append(str(ev.get("message", ""))[:300])
         except (ValidationError, TypeError, KeyError) as exc:
             warnings.append(f"'{kind}' event did not match the schema: {str(exc).splitlines()[0][:200]}")
@@ -140,6 +144,15 @@ def assemble(submission: Submission, result: SandboxResult, limits: Limits, *, p
     # The probe's own notes share the student's stdout; they must never answer a question.
     printed = "".join(line for line in printed.splitlines(keepends=True) if not line.startswith("[grader] "))
     status, message, script_error = decide_status(result, run_end, cell_errors)
+    hits = fold_time_limits(events, limits, result.timed_out)
+    # The driver's own record of the run's limit beats the host's kill that may follow it by a second.
+    time_limit = next((h for h in hits if h.limit == "run" and not h.killed), None) or (
+        (hits[-1] if result.timed_out else hits[0]) if hits else None)
+    if status is RunStatus.TIMEOUT and time_limit is not None:
+        # Named: the limit, its value and source, and how far training had got.
+        message = timeout_message(time_limit, limits) + (
+            "; it also tried to start more processes or threads than allowed (a fork bomb?)"
+            if result.timed_out and result.tasks_exhausted else "")
     run_notes = link_notes(fold_run_notes(events, warnings), cell_errors, script_error)
     message = explain(message, run_notes)
     run = RunInfo(
@@ -150,15 +163,20 @@ def assemble(submission: Submission, result: SandboxResult, limits: Limits, *, p
         cells_run=run_end.get("cells_run") if run_end else None, cell_errors=cell_errors, script_error=script_error,
         log_tail=filter_noise(result.log_tail), output_bytes=result.output_bytes, python=python, versions=versions,
         quick=quick, peak_memory_mb=round(result.peak_memory_mb, 1) if result.peak_memory_mb else None, compat=compat,
+        time_limit=time_limit, seeding=fold_seeding(events, limits),
     )
     info = SubmissionInfo(path=str(submission.path), kind=submission.kind, sha256=submission.sha256, size=submission.size)
     if result.leftover_processes:
         warnings.append(f"{result.leftover_processes} process(es) were still running after the run and were killed")
     custom_training = fold_custom_training(events, result.out_dir, warnings)
-    return Evidence(submission=info, run=run, models=models.build(warnings), figures=figures, datasets=datasets,
+    built = mark_cut(models.build(warnings), hits)
+    diagnoses = _diagnoses(submission, run)
+    notebook = read_notebook_record(events, built, submitted=submission.path if submission.kind == "notebook" else None,
+                                    executed=result.out_dir / "executed.ipynb", warnings=warnings)
+    return Evidence(submission=info, run=run, models=built, figures=figures, datasets=datasets, notebook=notebook,
                     custom_training=custom_training,
-                    printed=printed, markdown=markdown, warnings=warnings, diagnoses=_diagnoses(submission, run),
-                    run_notes=run_notes,
+                    printed=printed, markdown=markdown, warnings=warnings, diagnoses=diagnoses,
+                    run_notes=run_notes, cascades=_cascades(submission, run, diagnoses, run_notes),
                     shims=_shims(events, submission))
 
 
@@ -172,6 +190,24 @@ def _shims(events: list[dict[str, Any]], submission: Submission) -> list:
         except (OSError, UnicodeDecodeError):
             cells = None
     return fold_shims(events, notebook=submission.kind == "notebook", entry=submission.path.name, cells=cells)
+
+
+def _cascades(submission: Submission, run: RunInfo, diagnoses: list, run_notes: list) -> list:
+    """Cells that failed and took later cells with them (see grader.evidence.cascade)."""
+    from grader.evidence.cascade import find_cascades, notebook_sources
+
+    if submission.kind != "notebook" or len(run.cell_errors) < 2:
+        return []
+    try:
+        sources = notebook_sources(submission.path.read_text("utf-8")[: 8 * 2**20])
+    except (OSError, UnicodeDecodeError):
+        return []
+    # What the grader already knows about why a cell failed: a run note or a Keras 2 idiom linked to it.
+    causes = {n.cell_index: n.detail for n in run_notes if n.caused_error and n.cell_index is not None}
+    for d in diagnoses:
+        if d.caused_error and d.cell_index is not None:
+            causes.setdefault(d.cell_index, f"{d.title} ({d.fix})")
+    return find_cascades(sources, [(e.cell_index, e.ename, e.evalue) for e in run.cell_errors], causes)
 
 
 def _diagnoses(submission: Submission, run: RunInfo) -> list:
@@ -208,7 +244,10 @@ def decide_status(result: SandboxResult, run_end: dict[str, Any] | None,
     limits_hit = [
         (result.timed_out, RunStatus.TIMEOUT, "the run took longer than its time limit and was stopped"),
         (result.output_exceeded, RunStatus.OUTPUT_LIMIT, "the run printed more output than allowed and was stopped"),
-        (result.disk_exceeded, RunStatus.OUTPUT_LIMIT, "the run wrote more to disk than allowed and was stopped"),
+        (result.disk_exceeded, RunStatus.OUTPUT_LIMIT,
+         f"the run wrote more to disk than allowed: it exceeded the disk limit of {result.disk_limit_bytes / 2**20:g} MiB"
+         " (work and output folders together)" if result.disk_limit_bytes
+         else "the run wrote more to disk than allowed and was stopped"),
         (result.oom_killed, RunStatus.MEMORY_LIMIT, "the run used more memory than allowed and was stopped"),
     ]
     for hit, status, message in limits_hit:
@@ -246,6 +285,9 @@ def decide_status(result: SandboxResult, run_end: dict[str, Any] | None,
         return RunStatus.CRASHED, f"the notebook's kernel died in cell {run_end.get('cell_index')} (os._exit, a crash or running out of memory)", None
     if kind == "output_limit":
         return RunStatus.OUTPUT_LIMIT, f"cell {run_end.get('cell_index')} printed more output than allowed; the run was stopped", None
+    if kind == "run_limit":
+        where = f" in cell {run_end['cell_index']}" if isinstance(run_end.get("cell_index"), int) else ""
+        return RunStatus.TIMEOUT, f"the run's time limit was reached{where}", None
     if any(e.ename == "CellTimeoutError" for e in cell_errors) and kind in ("ok", "stopped"):
         first = next(e for e in cell_errors if e.ename == "CellTimeoutError")
         return RunStatus.TIMEOUT, f"cell {first.cell_index} ran past its time limit and was interrupted", None

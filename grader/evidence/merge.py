@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from grader.evidence.stored_outputs import renumber
 from grader.evidence.model import Evidence, RunInfo, RunStatus, SubmissionInfo
 from grader.verify.verified import VerifiedEvidence
 
 # Worst last: a merged run is as bad as its worst file.
 SEVERITY = [RunStatus.COMPLETED, RunStatus.COMPLETED_WITH_ERRORS, RunStatus.EXITED, RunStatus.CRASHED,
             RunStatus.OUTPUT_LIMIT, RunStatus.MEMORY_LIMIT, RunStatus.TIMEOUT, RunStatus.KILLED, RunStatus.INVALID,
-            RunStatus.SANDBOX_ERROR]
+            RunStatus.NOT_RUN]
 LOG_TAIL_CHARS = 8000
 
 
@@ -48,7 +49,7 @@ def _merge_many(parts: Sequence[tuple[str, VerifiedEvidence]], submission: Submi
     models, verifications, figures = [], [], []
     versions: dict[str, str] = {}
     printed, markdown, warnings, datasets, logs = [], [], [], [], []
-    shims = []
+    shims, faults = [], []
     n_model = 0
     for (name, ve), prefix in zip(parts, dirs):
         ev = ve.evidence
@@ -60,8 +61,9 @@ def _merge_many(parts: Sequence[tuple[str, VerifiedEvidence]], submission: Submi
             evals = [e.model_copy(update={"saved_model": _prefixed(e.saved_model, prefix)}) for e in m.evaluations]
             models.append(m.model_copy(update={"id": ids[m.id], "fits": fits, "evaluations": evals}))
         for v in ve.verifications:
+            fault = v.fault.model_copy(update={"subject": ids.get(v.model_id, v.model_id)}) if v.fault else None
             verifications.append(v.model_copy(update={"model_id": ids.get(v.model_id, v.model_id),
-                                                      "file": _prefixed(v.file, prefix)}))
+                                                      "file": _prefixed(v.file, prefix), "fault": fault}))
         for f in ev.figures:
             figures.append(f.model_copy(update={"index": len(figures), "file": _prefixed(f.file, prefix)}))
         for k, val in ve.verifier_versions.items():
@@ -74,6 +76,9 @@ def _merge_many(parts: Sequence[tuple[str, VerifiedEvidence]], submission: Submi
         datasets += [d for d in ev.datasets if d not in datasets]
         # A shim's line is within its own file: name the file once there are several.
         shims += [s if len(parts) == 1 or s.file else s.model_copy(update={"file": name}) for s in ev.shims]
+        # A fault names the file it came from once there are several (a model id it names is renumbered).
+        faults += [f if len(parts) == 1 else f.model_copy(update={"subject": ids.get(f.subject or "", f.subject or name)})
+                   for f in ve.faults]
         if ev.run.log_tail:
             logs.append(ev.run.log_tail if len(parts) == 1 else f"== {name} ==\n{ev.run.log_tail}")
     evidence = Evidence(
@@ -81,8 +86,11 @@ def _merge_many(parts: Sequence[tuple[str, VerifiedEvidence]], submission: Submi
         run=_merge_runs([(n, ve.evidence.run) for n, ve in parts], "\n".join(logs)[-LOG_TAIL_CHARS:]),
         models=models, figures=figures, datasets=datasets, printed="\n".join(printed),
         markdown="\n\n".join(markdown), warnings=warnings, shims=shims,
+        # Cells only mean something within one notebook: several files' words are not attributed by cell.
+        notebook=renumber(parts[0][1].evidence.notebook, ids) if len(parts) == 1 else None,
     )
-    return VerifiedEvidence(evidence=evidence, verifications=verifications, verifier_versions=versions)
+    return VerifiedEvidence(evidence=evidence, verifications=verifications, verifier_versions=versions,
+                            faults=tuple(faults))
 
 
 def _merge_runs(runs: list[tuple[str, RunInfo]], log_tail: str) -> RunInfo:

@@ -11,9 +11,11 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from grader.evidence.cascade import Cascade
 from grader.evidence.customtraining import CustomTraining
+from grader.evidence.reported import NotebookRecord
 
 EVIDENCE_SCHEMA_VERSION = 1
 
@@ -45,8 +47,53 @@ class RunStatus(str, Enum):
     """The run was ended by a signal it did not ask for (segfault, abort, ...)."""
     INVALID = "invalid"
     """The submission could not be read or parsed: nothing ran."""
-    SANDBOX_ERROR = "sandbox_error"
-    """The grader could not run the submission: a grader or host problem, not the student's."""
+    NOT_RUN = "not_run"
+    """The submission did not run because the grader could not run it: why is a
+    :class:`grader.faults.Fault` beside the evidence, never a run status."""
+
+
+LEGACY_SANDBOX_ERROR = "sandbox_error"
+"""The run status that older versions gave a grader fault; read back as NOT_RUN plus a Fault."""
+
+
+class Word(str, Enum):
+    """A str-valued enum that reads as its value in text and JSON: 'notebook', not 'SubmissionKind.NOTEBOOK'."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class SubmissionKind(Word):
+    SCRIPT = "script"
+    NOTEBOOK = "notebook"
+    UNKNOWN = "unknown"
+    """Neither a .py nor an .ipynb file: refused at intake, never run."""
+
+
+class Runtime(Word):
+    """The Keras a run used (see grader.intake.environments)."""
+
+    KERAS = "keras"
+    """tf.keras and keras are whatever the environment installs: Keras 3 with TensorFlow >= 2.16."""
+    TF_KERAS = "tf-keras"
+    """The legacy Keras 2 runtime: TF_USE_LEGACY_KERAS=1, and a standalone `import keras` gives tf_keras."""
+
+
+class NoteTopic(Word):
+    """What a run note is about."""
+
+    PIP = "pip"
+    SHELL = "shell"
+    NETWORK = "network"
+    MAGIC = "magic"
+    COLAB = "colab"
+    PATH = "path"
+    ADAPTATION = "adaptation"
+    """Adapted because the grading machine is not the student's: a GPU line, a drawing, a Keras 3 relocation."""
+    PACKAGE = "package"
+    """An import of a package the grader's environment does not have (it fails, named)."""
+    OTHER = "other"
+    """A topic this version of the grader does not know (a newer probe's): the note is kept."""
 
 
 class Isolation(str, Enum):
@@ -140,6 +187,8 @@ class FitRecord(Frozen):
     save_error: str | None = None
     finished: bool = Field(True, description="False when the fit raised or the run ended inside it.")
     quick: bool = Field(False, description="True when quick mode cut the epochs and data of this fit.")
+    cut: bool = Field(False, description="True when a time limit interrupted this fit: its figures are those of an "
+                                         "unfinished training, not of the training the submission asked for.")
     error: str | None = None
 
 
@@ -228,12 +277,17 @@ class RunNote(Frozen):
     kind: Literal["skipped", "provided", "failed", "ran"] = Field(
         description="'skipped' (not run, harmless), 'provided' (the grader supplied it), 'failed' (could not be "
                     "done, with the reason), 'ran' (run as written inside the sandbox).")
-    topic: str = Field(description="'pip', 'shell', 'network', 'magic', 'colab' or 'path'.")
+    topic: NoteTopic
     detail: str = Field(description="What happened, in one sentence.")
     subjects: list[str] = Field(default_factory=list, description="Packages, files or paths the note names.")
     cell_index: int | None = Field(None, description="Notebook cell index (0-based), for notebooks.")
     line: int | None = Field(None, description="Line in the script, or within the cell for notebooks.")
     caused_error: bool = Field(False, description="True when one of the run's errors comes from this.")
+
+    @field_validator("topic", mode="before")
+    @classmethod
+    def _known_topic(cls, value: object) -> object:
+        return value if value in {t.value for t in NoteTopic} or isinstance(value, NoteTopic) else NoteTopic.OTHER
 
     def where(self) -> str:
         if self.cell_index is not None:
@@ -258,20 +312,118 @@ class ShimUse(Frozen):
         return f"{self.file}, {place}" if self.file else place
 
 
+class LimitSource(str, Enum):
+    """Where a limit's value came from: the report names it with the limit that fired."""
+
+    RUBRIC = "rubric"
+    OPTION = "option"
+    DEFAULT = "default"
+
+
+DEFAULT_SEED = 1
+SEED_OFF = "none"
+"""The seed of every run unless an option or the rubric says otherwise (1, not 0: no `if seed:` mistakes it for none)."""
+
+
+class Seeding(Frozen):
+    """How a run was seeded, from the probe's own record (the run's limits say what was asked for)."""
+
+    seed: int | None = Field(None, description="The grader's seed; None: the run was not seeded.")
+    op_determinism: bool = Field(False, description="TensorFlow's op determinism was on for the run recorded here.")
+    fallback: str | None = Field(
+        None, description="Why op determinism was turned off for this run: an op had no deterministic "
+                          "implementation in the first try (that error, as TensorFlow gave it), so the run was "
+                          "repeated once with the seed alone.")
+    student_seeds: list[str] = Field(
+        default_factory=list, description="Seeds the submission set itself, e.g. 'keras.utils.set_random_seed(7) "
+                                          "at line 3'; they win over the grader's for what they seed.")
+
+
 class Limits(Frozen):
     """Resource limits for one sandboxed run."""
 
     timeout_s: float = Field(1800.0, description="Wall-clock limit for the whole run, in seconds.")
-    cell_timeout_s: float = Field(900.0, description="Wall-clock limit for one notebook cell, in seconds.")
+    timeout_source: LimitSource = Field(LimitSource.DEFAULT, description="Where timeout_s came from.")
+    cell_timeout_s: float | None = Field(
+        None, description="Wall-clock limit for one notebook cell, in seconds. None: a cell may use what remains of "
+                          "the run's time, so no per-cell limit cuts a cell that the run's own limit would allow.")
+    cell_timeout_source: LimitSource = Field(LimitSource.DEFAULT, description="Where cell_timeout_s came from.")
     memory_mb: int = Field(6144, description="Memory limit in MiB (resident where cgroups allow, else address space).")
     processes: int = Field(512, description="Most processes and threads at once.")
     file_size_mb: int = Field(512, description="Largest file the run may write, in MiB.")
     output_mb: int = Field(16, description="Most stdout/stderr and cell output, in MiB; past it the run is stopped.")
     cpus: int = Field(1, description="CPU threads TensorFlow and BLAS may use.")
+    seed: int | None = Field(
+        DEFAULT_SEED, ge=0, lt=2**32,
+        description="Seed set for Python's random, NumPy, TensorFlow and Keras before the submission's first line, "
+                    "with TensorFlow's op determinism on, so a rerun gives the same figures; a seed the submission "
+                    "sets itself still wins. None: unseeded, as before the option existed.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _given_means_option(cls, data: Any) -> Any:
+        # A time limit passed in without its source was chosen by the caller (an option, an API argument);
+        # the rubric's limits say so themselves (RunLimits.to_limits).
+        if isinstance(data, dict):
+            for key, source in (("timeout_s", "timeout_source"), ("cell_timeout_s", "cell_timeout_source")):
+                if data.get(key) is not None and source not in data:
+                    data = {**data, source: LimitSource.OPTION}
+        return data
+
+    def with_seed(self, option: int | str | None) -> Limits:
+        """These limits with a ``--seed`` value applied: None keeps the seed they have, 'none' unseeds, a number sets it."""
+        if option is None:
+            return self
+        return self.model_copy(update={"seed": None if option == SEED_OFF else int(option)})
+
+    def more_time_than(self, old: Limits) -> bool:
+        """True when these limits give a run more time than `old` did: a stored timeout may now finish."""
+        if self.timeout_s > old.timeout_s:
+            return True
+        if old.cell_timeout_s is None:
+            return False
+        return self.cell_timeout_s is None or self.cell_timeout_s > old.cell_timeout_s
+
+    def describe(self, which: Literal["run", "cell"]) -> str:
+        """'the run's time limit of 5,400 s (set by the rubric)': the words a timeout message names a limit with."""
+        value, source = ((self.timeout_s, self.timeout_source) if which == "run"
+                         else (self.cell_timeout_s, self.cell_timeout_source))
+        what = "the run's time limit" if which == "run" else "the per-cell time limit"
+        option = "--timeout" if which == "run" else "--cell-timeout"
+        by = {LimitSource.RUBRIC: "set by the rubric", LimitSource.OPTION: f"set by the {option} option",
+              LimitSource.DEFAULT: "the grader's default"}[source]
+        return f"{what} of {_seconds(value or 0.0)} ({by})"
+
+
+def _seconds(value: float) -> str:
+    return f"{value:,.0f} s" if value >= 10 else f"{value:g} s"
+
+
+class TimeLimitHit(Frozen):
+    """Which time limit stopped a run or a cell, and how far the training in progress had got."""
+
+    limit: Literal["run", "cell"] = Field(description="'run': the whole run's limit; 'cell': the per-cell limit.")
+    seconds: float = Field(description="The limit's value.")
+    source: LimitSource
+    cell_index: int | None = Field(None, description="The notebook cell that was running, 0-based.")
+    started: bool = Field(True, description="False: the run's time was spent before this cell could start.")
+    killed: bool = Field(False, description="True: the host stopped the whole run, so nothing after was recorded.")
+    model_id: str | None = Field(None, description="The model whose fit was running, if one was.")
+    fit_index: int | None = Field(None, description="That fit's index within the run.")
+    epochs_done: int | None = Field(None, description="Epochs that fit had finished.")
+    epochs_requested: int | None = Field(None, description="Epochs that fit asked for.")
+
+    def progress(self) -> str:
+        """'epoch 23 of 60' (the epoch running when it was cut), or '' when no fit was running."""
+        if self.epochs_done is None:
+            return ""
+        if self.epochs_requested:
+            return f"in epoch {self.epochs_done + 1} of {self.epochs_requested}"
+        return f"after {self.epochs_done} epoch(s)"
 
 
 class RunInfo(Frozen):
-    status: RunStatus
+    status: RunStatus = Field(description="What the submission's run did; never a grader fault (see Fault).")
     message: str = Field(description="One human sentence on how the run ended.")
     isolation: Isolation
     isolation_notes: list[str] = Field(default_factory=list)
@@ -290,11 +442,20 @@ class RunInfo(Frozen):
     quick: bool = Field(False, description="Quick mode: data and epochs were cut, so metrics are not meaningful.")
     peak_memory_mb: float | None = None
     compat: str | None = Field(None, description="Compatibility mode the run had: 'keras2', or None for plain Keras 3.")
+    time_limit: TimeLimitHit | None = Field(None, description="The time limit that stopped the run or a cell.")
+    seeding: Seeding | None = Field(None, description="How the run was seeded (None: recorded before seeding existed, "
+                                                     "or TensorFlow was never imported).")
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _legacy_status(cls, value: object) -> object:
+        # Results stored by older versions: the fault itself is restored by VerifiedEvidence/GradeResult.
+        return RunStatus.NOT_RUN if value == LEGACY_SANDBOX_ERROR else value
 
 
 class SubmissionInfo(Frozen):
     path: str
-    kind: str = Field(description="'script' or 'notebook'.")
+    kind: SubmissionKind
     sha256: str
     size: int
 
@@ -318,3 +479,9 @@ class Evidence(Frozen):
         default_factory=list, description="Keras 2 calls that compatibility mode accepted, each with its place and count.")
     run_notes: list[RunNote] = Field(
         default_factory=list, description="How pip installs, shell escapes, magics, google.colab and foreign paths were handled.")
+    notebook: NotebookRecord | None = Field(
+        None, description="A notebook's words by cell and its stored outputs (the student's own run), parsed: "
+                          "answers are attributed to the model whose part of the notebook they sit in.")
+    cascades: list[Cascade] = Field(
+        default_factory=list, description="Failing cells that later cells failed because of (NameErrors on the names "
+                                          "they would have defined): each failure is explained where it starts.")

@@ -1,5 +1,9 @@
 """Folds the probe's `run_note` events into RunNotes, and says which note explains an error.
 
+Notes come from code written for Colab or a laptop (pip, shell, magic, colab, path, network) and
+from adaptation to the grading machine (`adaptation`: a GPU line made inert, a drawing skipped, a
+Keras 3 relocation served; `package`: an import of a package the grader does not have).
+
 A note gets the cell of the last `cell_start` before it (the driver and the kernel append to
 one log, in order). A failed note explains an error when they name the same thing: a pip
 install that failed and a later `No module named 'x'`, a path that could not be provided and a
@@ -13,9 +17,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from grader.evidence.model import CellError, RunNote, ScriptError
+from grader.evidence.model import CellError, NoteTopic, RunNote, ScriptError
 
 MAX_NOTES = 200
+# Topics of the notes the probe writes about adaptation to the grading machine (grader_probe.adapt):
+# what it adapted (a GPU line made inert, a drawing skipped, a Keras 3 relocation served), and a
+# package the grader does not have (the import then fails as it would anyway, named).
+ADAPTATION = NoteTopic.ADAPTATION
+MISSING_PACKAGE = NoteTopic.PACKAGE
 _MODULE = re.compile(r"No module named '([^']+)'")
 _FILE_ERRORS = ("FileNotFoundError", "NotADirectoryError", "OSError", "IOError")
 _IMPORT_NAMES = {"sklearn": "scikit-learn", "PIL": "pillow", "cv2": "opencv-python", "bs4": "beautifulsoup4",
@@ -48,7 +57,7 @@ def _norm(name: str) -> str:
 def _explains(note: RunNote, ename: str, evalue: str) -> bool:
     if note.kind != "failed":
         return False
-    if ename in ("ModuleNotFoundError", "ImportError") and note.topic == "pip":
+    if ename in ("ModuleNotFoundError", "ImportError") and note.topic in ("pip", MISSING_PACKAGE):
         match = _MODULE.search(evalue)
         if not match:
             return False
@@ -76,6 +85,12 @@ def link_notes(notes: list[RunNote], cell_errors: list[CellError], script_error:
                      for cell, ename, evalue in errors)
         out.append(note.model_copy(update={"caused_error": True}) if caused else note)
     return out
+
+
+def adaptations(notes: list[RunNote]) -> list[RunNote]:
+    """The notes on what was adapted because the grading machine is not the student's (see README,
+    'Adaptation to the grading machine')."""
+    return [n for n in notes if n.topic == ADAPTATION]
 
 
 def explain(message: str, notes: list[RunNote]) -> str:

@@ -17,6 +17,20 @@ from grader.evidence.model import ShimUse
 
 COMPAT_MODES = ("keras2",)
 ENV_VAR = "GRADER_COMPAT"
+# Adaptation to the grading machine (grader_probe.adapt) is on unless a run asks for "none": unlike
+# compatibility it forgives nothing the student chose, it only stands in for the student's machine
+# (GPU lines, drawing packages, Keras 3 relocations). Its notes are RunNotes with topic "adaptation".
+ADAPT_MODES = ("on", "none")
+ADAPT_ENV_VAR = "GRADER_ADAPT"
+
+
+def adapt_env(adapt: str | None) -> dict[str, str]:
+    """The sandbox environment for an adaptation mode: nothing for the default, GRADER_ADAPT=none to turn it off."""
+    if adapt is None or adapt == "on":
+        return {}
+    if adapt not in ADAPT_MODES:
+        raise ValueError(f"unknown adaptation mode {adapt!r}; known: {', '.join(ADAPT_MODES)}")
+    return {ADAPT_ENV_VAR: adapt}
 
 # Shims for idioms grader.evidence.diagnoses does not scan for: their titles live here.
 EXTRA_TITLES = {
@@ -107,4 +121,4 @@ def fold_shims(events: Iterable[dict[str, Any]], *, notebook: bool, entry: str,
     return [ShimUse(**item) for item in found.values()]
 
 
-__all__ = ["COMPAT_MODES", "ENV_VAR", "EXTRA_TITLES", "executed_cells", "fold_shims", "shim_line", "shim_title"]
+__all__ = ["ADAPT_ENV_VAR", "ADAPT_MODES", "COMPAT_MODES", "ENV_VAR", "adapt_env", "EXTRA_TITLES", "executed_cells", "fold_shims", "shim_line", "shim_title"]

@@ -6,21 +6,24 @@ from dataclasses import replace
 from functools import lru_cache
 
 from grader.checks.artifacts import check_artifact
-from grader.checks.base import CheckResult, Outcome, skipped
+from grader.checks.base import CheckResult, Outcome, error, skipped
 from grader.checks.constraints import decide, needs_training
 from grader.checks.context import GradeContext
 from grader.checks.custom import check_custom
 from grader.checks.facts import ModelFacts
 from grader.checks.metrics import check_metric
-from grader.checks.questions import check_question, truth_detail
+from grader.checks.questions import check_question, true_values, truth_detail
+from grader.checks.stored_run import compare_metric
 from grader.checks.requirements import check_requirement, check_slot_filled, check_slot_model
 from grader.checks.loopcount import count_with_unjudged
-from grader.grading.matching import Matching, match_slots
+from grader.grading.matching import Matching, match_slots, with_misses
 from grader.grading.result import (
     CriterionResult, GradeResult, GradeStatus, PartScore, RubricRef, RunSummary, SlotAssignment, UnassignedModel,
 )
+from grader.evidence.cascade import no_model_cause
 from grader.grading.summary import totals
 from grader.grading.titles import default_title
+from grader.faults import Culprit, Fault, Phase
 from grader.rubric.criteria import (
     ArtifactCriterion, CountCriterion, CriterionBase, CustomCriterion, GlobalRequirement, MetricCriterion,
     ModelCriterion, QuestionCriterion,
@@ -46,14 +49,16 @@ def grade(evidence: VerifiedEvidence, rubric: Rubric, *, quick: bool = False) ->
         quick=quick, score=score, max_score=max_score, skipped_points=skipped_points,
         percent=round(100.0 * score / max_score, 2) if max_score else 0.0, status=status,
         outcome_counts=counts, parts=_parts(rubric, criteria), criteria=criteria,
-        slots=_assignments(rubric, matching, ctx), unassigned=_unassigned(matching, ctx), evidence=evidence,
+        slots=_assignments(rubric, matching, ctx), unassigned=_unassigned(matching, ctx),
+        faults=_faults(evidence, criteria), evidence=evidence,
     )
 
 
 def _decide(item: CriterionBase | Slot, slot: Slot | None, ctx: GradeContext, matching: Matching) -> tuple[str, CheckResult]:
     model = ctx.slot_model(slot.id) if slot else None
     if isinstance(item, Slot):
-        return "slots.filled", check_slot_filled(item, ctx, model, matching.slots[item.id].why_empty)
+        match = matching.slots[item.id]
+        return "slots.filled", with_misses(check_slot_filled(item, ctx, model, match.why_empty), match)
     if isinstance(item, GlobalRequirement):
         return "requirements.all_models", check_requirement(item, ctx)
     if isinstance(item, ModelCriterion):
@@ -74,24 +79,79 @@ def _decide(item: CriterionBase | Slot, slot: Slot | None, ctx: GradeContext, ma
     raise TypeError(f"no check for {type(item).__name__}")  # a programming error, not a student's
 
 
+def _decide_safely(item: CriterionBase | Slot, slot: Slot | None, ctx: GradeContext,
+                   matching: Matching) -> tuple[str, CheckResult]:
+    """Every criterion is an error when a fault kept the submission from running; a check that raises is a
+    grader bug: that criterion's error, never a crashed grade."""
+    if (blocked := ctx.blocked()) is not None:
+        return _check_id(item), blocked
+    try:
+        return _decide(item, slot, ctx, matching)
+    except Exception as exc:  # noqa: BLE001 - checks are pure; whatever they raise is the grader's bug
+        fault = Fault.from_exception(exc, phase=Phase.CHECK, culprit=Culprit.GRADER, subject=item.id,
+                                     message=f"the grader's check broke: {type(exc).__name__}: {exc}")
+        return _check_id(item), error(fault.message, fault)
+
+
+def _check_id(item: CriterionBase | Slot) -> str:
+    return f"artifacts.{item.artifact}" if isinstance(item, ArtifactCriterion) else _CHECK_IDS.get(type(item), "")
+
+
 def _result(item: CriterionBase | Slot, slot: Slot | None, ctx: GradeContext, matching: Matching,
             rubric: Rubric) -> CriterionResult:
-    check, res = _decide(item, slot, ctx, matching)
+    check, res = _decide_safely(item, slot, ctx, matching)
     points = 0.0 if res.outcome in (Outcome.SKIPPED, Outcome.ERROR) else round(res.credit * item.points, 4)
+    question = isinstance(item, QuestionCriterion)
+    model = ctx.slot_model(item.slot) if question else None
+    stored = ctx.evidence.notebook.stored if ctx.evidence.notebook is not None else None  # the student's own run
+    truths = true_values(item, model, stored) if question and model is not None else []
+    # The student's own run beside the re-run, for a metric their notebook's stored output shows.
+    compared = (compare_metric(item, ctx, ctx.slot_model(slot.id) if slot else None)
+                if isinstance(item, MetricCriterion) and res.outcome != Outcome.SKIPPED else None)
     return CriterionResult(
         id=item.id, part=rubric.part_of(item, slot), title=item.title or default_title(item), check=check,
-        outcome=res.outcome, points=points, max_points=item.points, message=res.message,
-        feedback=item.feedback if res.outcome == Outcome.FAILED else "",
-        detail=truth_detail(item, ctx.slot_model(item.slot)) if isinstance(item, QuestionCriterion) else "",
+        outcome=res.outcome, points=points, max_points=item.points,
+        # A model criterion the run never got far enough to judge says why, and offers no invented fix.
+        message=f"no model was built: {no_model}" if (no_model := _no_model(item, ctx, res))
+        else res.message + (f"; {compared.message()}" if compared else ""),
+        feedback=item.feedback if res.outcome == Outcome.FAILED and not no_model else "",
+        detail=truth_detail(item, model, stored) if question else "",
         hidden=item.hidden, bonus=rubric.is_bonus(item, slot), figure_status=res.figure_status, model_id=res.model_id,
-        slot=slot.id if slot else getattr(item, "slot", None),
+        slot=slot.id if slot else getattr(item, "slot", None), fault=res.fault, not_judged=res.not_judged,
+        true_value=tuple(truths) if truths else None, answer_source=res.answer, run_comparison=compared,
+        borderline=res.borderline, review_reasons=res.review,
     )
+
+
+_NEEDS_A_MODEL = (Slot, GlobalRequirement, ModelCriterion, MetricCriterion, CountCriterion)
+
+
+def _no_model(item: CriterionBase | Slot, ctx: GradeContext, res: CheckResult) -> str:
+    """For a failed criterion that needs a model, the failure that kept the run from building any: ''
+    when models were built, or the run simply built none (then the feedback is what to change)."""
+    if res.outcome != Outcome.FAILED or not isinstance(item, _NEEDS_A_MODEL) or ctx.models:
+        return ""
+    return no_model_cause(ctx.evidence)
+
+
+_CHECK_IDS = {Slot: "slots.filled", GlobalRequirement: "requirements.all_models", ModelCriterion: "structure.model",
+              MetricCriterion: "metrics.threshold", QuestionCriterion: "questions.answer",
+              CountCriterion: "training.model_count", CustomCriterion: "custom.function"}
+
+
+def _faults(evidence: VerifiedEvidence, criteria: list[CriterionResult]) -> tuple[Fault, ...]:
+    """The evidence's faults, then each criterion's (one fault shared by several criteria is listed once)."""
+    found = list(evidence.faults) + [c.fault for c in criteria if c.fault is not None]
+    return tuple(dict.fromkeys(found))
 
 
 def _slot_score(slot: Slot, model: ModelFacts, ctx: GradeContext) -> float:
     """How well a model does on a slot's own criteria (0..1): the tie-breaker for matching."""
-    results = [(c.points, check_slot_model(c, ctx, model, slot)) for c in slot.require]
-    results += [(c.points, check_metric(c, ctx, model, slot.title)) for c in slot.metrics]
+    try:
+        results = [(c.points, check_slot_model(c, ctx, model, slot)) for c in slot.require]
+        results += [(c.points, check_metric(c, ctx, model, slot.title)) for c in slot.metrics]
+    except Exception:  # noqa: BLE001 - a check's bug is reported on its criterion; here it only ranks no model
+        return 0.0
     results = [(p, r) for p, r in results if r.outcome != Outcome.SKIPPED]
     if not results:
         return 0.0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from grader.checks.base import Outcome
-from grader.evidence.model import RunStatus
 from grader.grading.result import CriterionResult, GradeStatus
 from grader.verify.verified import VerifiedEvidence
 
@@ -15,7 +14,7 @@ def totals(criteria: list[CriterionResult], evidence: VerifiedEvidence
     max_score = round(sum(c.max_points for c in checked if not c.bonus), 4)
     skipped_points = round(sum(c.max_points for c in criteria if c.outcome == Outcome.SKIPPED and not c.bonus), 4)
     counts = {o.value: sum(1 for c in criteria if c.outcome == o) for o in Outcome}
-    if evidence.evidence.run.status == RunStatus.SANDBOX_ERROR or counts["error"]:
+    if evidence.faults or counts["error"]:
         status = GradeStatus.ERROR  # the grade is incomplete: never report it as a plain pass or fail
     elif any(c.outcome == Outcome.FAILED and not c.bonus for c in criteria):  # extra credit fails nothing
         status = GradeStatus.FAILED

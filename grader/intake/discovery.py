@@ -24,7 +24,7 @@ import shutil
 import stat
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 RUNNABLE = (".ipynb", ".py")
@@ -68,6 +68,21 @@ class Student:
     def folder_source(self) -> bool:
         """True when the whole root travels with each run (not just the entry file)."""
         return self.source != "file"
+
+    @property
+    def kind(self) -> str:
+        """'notebook' when any entry is a notebook (the run needs a kernel), else 'script'."""
+        return "notebook" if any(e.lower().endswith(".ipynb") for e in self.entries) else "script"
+
+    def size(self) -> int:
+        """Bytes of every file of the submission (unreadable files count nothing)."""
+        total = 0
+        for rel in self.files or self.entries:
+            try:
+                total += (self.root / rel).stat().st_size
+            except OSError:
+                pass
+        return total
 
     def content_hash(self) -> str:
         """sha256 over every file's relative path and bytes: equal content, equal hash, wherever it lies."""
@@ -355,7 +370,7 @@ def _is_export(root: Path) -> bool:
 
 def discover(folder: str | Path, *, staging: str | Path, limits: ZipLimits = ZipLimits(),
              exclude: Sequence[str | Path] = ()) -> list[Student]:
-    """Every student in `folder` (a folder, or one .zip export), sorted by name.
+    """Every student in `folder` (a folder, or one .zip export), sorted by name; no two share a name.
 
     Archives are unpacked under `staging` (a folder the caller owns and may delete afterwards).
     `exclude` names paths directly in `folder` that are not students (the grader's own output
@@ -371,7 +386,55 @@ def discover(folder: str | Path, *, staging: str | Path, limits: ZipLimits = Zip
             students = [Student(root.stem, root.parent, (root.name,), (root.name,), None, "file", root.name)]
     else:
         students = _scan(root, "", staging, limits, 0, frozenset(Path(p).resolve() for p in exclude))
-    return sorted(students, key=lambda s: (s.name.lower(), s.student_id or "", s.label))
+    def order(st: Student) -> tuple[str, str, str]:
+        return st.name.lower(), st.student_id or "", st.label
+
+    return sorted(distinct_names(sorted(students, key=order)), key=order)
 
 
-__all__ = ["ArchiveRefused", "Student", "ZipLimits", "discover", "safe_extract"]
+def distinct_names(students: Sequence[Student]) -> list[Student]:
+    """The students, renamed where two would share a name (case-insensitively, as file systems compare).
+
+    A name keys a student's reports, gradebook row and stored runs, so ``hw.ipynb`` and ``hw.py`` in one
+    folder must not both be ``hw``. Only clashing names change, each group just enough to tell its members
+    apart: the file name (``hw.py``), else the student id (``Ann Lee (123)``), else where it came from
+    (``export.zip:hw.py``), else a number (``hw#2``).
+    """
+    groups: dict[str, list[int]] = {}
+    for i, st in enumerate(students):
+        groups.setdefault(st.name.lower(), []).append(i)
+    names = [st.name for st in students]
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        for longer in (_file_name, _with_id, lambda st: st.label or st.name):
+            tried = [longer(students[i]) for i in members]
+            if len({n.lower() for n in tried}) == len(tried):
+                break
+        for i, n in zip(members, tried):
+            names[i] = n
+    taken: set[str] = set()
+    out = []
+    for st, n in zip(students, names):
+        unique, k = n, 1
+        while unique.lower() in taken:
+            k += 1
+            unique = f"{n}#{k}"
+        taken.add(unique.lower())
+        out.append(st if unique == st.name else replace(st, name=unique))
+    return out
+
+
+def _file_name(st: Student) -> str:
+    """The name with its file's extension, for a one-file submission (``hw.py``); else the name."""
+    if st.source == "file" and len(st.entries) == 1:
+        return PurePosixPath(st.entries[0]).name
+    tail = PurePosixPath(st.label.rsplit(":", 1)[-1]).name if st.label else ""
+    return tail if tail.lower().startswith(st.name.lower()) and tail else st.name
+
+
+def _with_id(st: Student) -> str:
+    return f"{st.name} ({st.student_id})" if st.student_id else _file_name(st)
+
+
+__all__ = ["ArchiveRefused", "Student", "ZipLimits", "discover", "distinct_names", "safe_extract"]

@@ -34,8 +34,9 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from grader.errors import InterpreterError
+from grader.evidence.model import Runtime
 
-RUNTIMES = ("keras", "tf-keras")
+RUNTIMES = tuple(r.value for r in Runtime)
 MIN_PYTHON = (3, 9)  # the probe's own floor: stdlib-only, parses as 3.9
 PACKAGES = ("tensorflow", "keras", "tf_keras", "numpy", "ipykernel")
 _DISTS = {"tensorflow": ("tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-intel", "tf-nightly"),
@@ -77,7 +78,7 @@ class CourseEnvironment:
 
     python: str  # the executable as the sandbox runs it: normalised, not resolved (a venv's python is a link)
     version: str  # e.g. "3.11.2"
-    runtime: str = "keras"
+    runtime: Runtime = Runtime.KERAS
     name: str = ""  # the environments-file name it was chosen by, if any
     default: bool = False  # the grader's own interpreter
     roots: tuple[str, ...] = ()  # folders the sandbox binds read-only for it
@@ -85,7 +86,7 @@ class CourseEnvironment:
 
     @property
     def legacy(self) -> bool:
-        return self.runtime == "tf-keras"
+        return self.runtime == Runtime.TF_KERAS
 
     def package(self, name: str) -> str:
         return dict(self.packages).get(name, "")
@@ -101,13 +102,13 @@ class CourseEnvironment:
         out = {"python": self.version, "tensorflow": self.package("tensorflow"), "keras": self.package("keras")}
         if self.default and not self.legacy:
             return out  # the grader's own environment keeps the key it always had
-        out.update({"interpreter": self.python, "environment": self.name, "runtime": self.runtime,
+        out.update({"interpreter": self.python, "environment": self.name, "runtime": str(self.runtime),
                     "tf_keras": self.package("tf_keras")})
         return out
 
     def labels(self) -> dict[str, str]:
         """How the report names it (merged into RunInfo.versions)."""
-        out = {"interpreter": self.python, "runtime": self.runtime}
+        out = {"interpreter": self.python, "runtime": str(self.runtime)}
         if self.name:
             out["environment"] = self.name
         return out
@@ -150,13 +151,13 @@ def named_environments(path: Path | None = None) -> dict[str, dict[str, str]]:
     return out
 
 
-def check_runtime(runtime: str | None) -> str | None:
+def check_runtime(runtime: str | None) -> Runtime | None:
     if runtime in (None, ""):
         return None
     value = str(runtime).strip().lower().replace("_", "-")
     if value not in RUNTIMES:
         raise InterpreterError(f"unknown Keras runtime '{runtime}': choose one of {', '.join(RUNTIMES)}")
-    return value
+    return Runtime(value)
 
 
 def resolve_environment(python: str | os.PathLike[str] | None = None, runtime: str | None = None, *,
@@ -185,7 +186,7 @@ def resolve_environment(python: str | os.PathLike[str] | None = None, runtime: s
         exe = _executable(Path(exe).expanduser() if Path(exe).expanduser().is_absolute() or base is None
                           else base / Path(exe).expanduser())
         default = os.path.normpath(exe) == _own_python()
-    env = _inspected(exe, default, name, runtime or "keras")
+    env = _inspected(exe, default, name, runtime or Runtime.KERAS)
     _refuse_unusable(env, kind)
     return env
 
@@ -215,7 +216,7 @@ def _executable(path: Path) -> str:
     return str(path)
 
 
-def _inspected(exe: str, default: bool, name: str, runtime: str) -> CourseEnvironment:
+def _inspected(exe: str, default: bool, name: str, runtime: Runtime) -> CourseEnvironment:
     stat = os.stat(exe)
     info = _inspect(exe, stat.st_mtime_ns, stat.st_ino)
     version = ".".join(str(v) for v in info["version"])
@@ -224,7 +225,7 @@ def _inspected(exe: str, default: bool, name: str, runtime: str) -> CourseEnviro
     for pkg in PACKAGES:
         if pkg not in packages and importable.get(pkg):
             packages[pkg] = "unknown"  # importable without distribution metadata (a source checkout)
-    return CourseEnvironment(python=exe, version=version, runtime=runtime, name=name, default=default,
+    return CourseEnvironment(python=exe, version=version, runtime=Runtime(runtime), name=name, default=default,
                              roots=tuple(interpreter_roots(exe, info)), packages=tuple(sorted(packages.items())))
 
 

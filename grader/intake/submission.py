@@ -7,13 +7,15 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.evidence.model import SubmissionKind
+
 MAX_SUBMISSION_BYTES = 64 * 2**20
 
 
 @dataclass(frozen=True)
 class Submission:
     path: Path
-    kind: str  # 'script' or 'notebook'
+    kind: SubmissionKind
     sha256: str
     size: int
     problem: str | None = None  # why it cannot run, when it cannot
@@ -27,13 +29,13 @@ def load_submission(path: str | Path) -> Submission:
     """Inspect a file without running it. Problems are data (`problem`), not exceptions."""
     p = Path(path)
     if not p.is_file():
-        return Submission(p, "unknown", "", 0, f"{p} is not a file")
+        return Submission(p, SubmissionKind.UNKNOWN, "", 0, f"{p} is not a file")
     raw = p.read_bytes() if p.stat().st_size <= MAX_SUBMISSION_BYTES else b""
     size = p.stat().st_size
     sha = hashlib.sha256(raw).hexdigest()
     suffix = p.suffix.lower()
-    kind = "notebook" if suffix == ".ipynb" else "script" if suffix == ".py" else "unknown"
-    if kind == "unknown":
+    kind = {".ipynb": SubmissionKind.NOTEBOOK, ".py": SubmissionKind.SCRIPT}.get(suffix, SubmissionKind.UNKNOWN)
+    if kind is SubmissionKind.UNKNOWN:
         return Submission(p, kind, sha, size, f"unsupported file type '{suffix or p.name}': expected .py or .ipynb")
     if size > MAX_SUBMISSION_BYTES:
         return Submission(p, kind, sha, size, f"file is {size / 2**20:.0f} MiB, over the {MAX_SUBMISSION_BYTES // 2**20} MiB limit")

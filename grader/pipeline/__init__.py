@@ -1,1 +1,2 @@
-"""The pipeline that drives the stages: run one submission, grade a class, prove a rubric; the results store and executors."""
+"""The pipeline that drives the stages: grade a class (plan, lookup, run, persist, report, composed by
+classgrade.grade_folder), prove a rubric (selftest); the results store and the executors."""

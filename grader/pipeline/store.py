@@ -8,10 +8,14 @@ Keys:
   evidence without running anything.
 
 The environment is the grader's version, Python's, TensorFlow's and Keras's, the datasets
-served (names and sizes) and the compatibility mode: changing any of them re-runs. Each result is written in one
+served (names and sizes), the compatibility mode and the seed: changing any of them re-runs. Each result is written in one
 transaction (WAL journal), so a run killed at any point (Ctrl-C, SIGKILL, a power cut) leaves
 every finished result in place and no half-written one; the next run resumes from there. The
 ``runs`` table logs one row per stored run (how many times student code actually ran).
+
+The store keeps what it is given; what is given is decided by :mod:`grader.pipeline.retry` (a grade
+the grader could not complete is never stored as final) through :mod:`grader.pipeline.persist`, and
+read back through :mod:`grader.pipeline.lookup`.
 """
 
 from __future__ import annotations
@@ -63,7 +67,7 @@ def _dist_version(*names: str) -> str:
 
 
 def environment(datasets: Mapping[str, Path] | None = None, *, compat: str | None = None,
-                course: Any = None) -> dict[str, str]:
+                course: Any = None, adapt: str | None = None, seed: int | None = None) -> dict[str, str]:
     """What, besides the submission, decides its evidence. Read from package metadata: no TensorFlow import.
 
     A compatibility mode (``compat='keras2'``) runs the same file differently, so it is part of the
@@ -79,6 +83,10 @@ def environment(datasets: Mapping[str, Path] | None = None, *, compat: str | Non
     }
     if compat:
         env["compat"] = compat
+    if seed is not None:  # a seeded run is another run; an unseeded one keeps the keys stored before seeding
+        env["seed"] = str(seed)
+    if adapt == "none":  # adaptation off runs the same file differently; on (the default) keeps old keys
+        env["adapt"] = adapt
     if course is not None:
         env.update(course.describe())
     for name, path in sorted((datasets or {}).items()):

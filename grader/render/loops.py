@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from grader.checks.base import Outcome
-from grader.checks.loopfacts import PREFIX
 from grader.evidence.customtraining import CustomTraining
 from grader.grading.result import CriterionResult, GradeResult
 
@@ -49,8 +47,8 @@ def loop_judgements(r: GradeResult) -> list[LoopJudgement]:
     for t in r.evidence.evidence.custom_training:
         slots = [s.slot for s in r.slots if s.model_id == t.id]
         mine = [c for c in r.criteria if c.model_id == t.id or (c.slot in slots and c.slot is not None)
-                or (c.outcome == Outcome.SKIPPED and f"{t.id} '" in c.message and PREFIX in c.message)]
-        not_judged = [c for c in mine if c.outcome == Outcome.SKIPPED and PREFIX in c.message]
+                or (c.not_judged is not None and t.id in c.not_judged.model_ids)]
+        not_judged = [c for c in mine if c.not_judged is not None]
         judged = [c for c in mine if c not in not_judged]
         out.append(LoopJudgement(t, loop_facts_text(t), judged, not_judged, slots))
     return out

@@ -1,24 +1,24 @@
 """Write every requested format for a set of results into one folder, with stable file names.
 
-Layout under the output folder (names are the students' names made file-safe)::
-
-    index.html                 class summary (html)        gradebook.csv            (csv)
-    <name>.html                one report per submission    junit.xml                (junit)
-    results/<name>.json        the result, re-validated     summary.md               (md)
-    gradescope/<name>/results.json                          (gradescope)
+The formats and their layout are in :mod:`grader.render.registry`. The audience is applied here,
+once, to every result (:func:`grader.render.audience.for_audience`); the renderers then show what
+they are given.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader.grading.result import GradeResult
+from grader.render.audience import DEFAULT_AUDIENCE, Audience, for_audience
+from grader.render.registry import DEFAULT_FORMATS, Item, formats, get_renderer, parse_formats
 from grader.render.safe import slug, student_names
-from grader.render.html.view import Audience
 
-FORMATS = ("html", "csv", "json", "junit", "gradescope", "md")
+FORMATS = formats()
+
+__all__ = ["DEFAULT_FORMATS", "FORMATS", "Entry", "parse_formats", "write_outputs"]
 
 
 @dataclass(frozen=True)
@@ -28,15 +28,6 @@ class Entry:
     result: GradeResult
     figures_dir: Path | None = None
     name: str | None = None
-
-
-def parse_formats(text: str | Iterable[str]) -> list[str]:
-    items = [f.strip().lower() for f in (text.split(",") if isinstance(text, str) else text) if f.strip()]
-    items = ["md" if f == "markdown" else f for f in items]
-    bad = [f for f in items if f not in FORMATS]
-    if bad:
-        raise ValueError(f"unknown format(s) {', '.join(bad)}; choose from {', '.join(FORMATS)}")
-    return list(dict.fromkeys(items))
 
 
 def _unique_slugs(names: Sequence[str]) -> list[str]:
@@ -50,46 +41,30 @@ def _unique_slugs(names: Sequence[str]) -> list[str]:
     return out
 
 
-def write_outputs(entries: Sequence[Entry], out: Path, formats: Sequence[str], *,
-                  audience: Audience = "instructor", class_page: bool | None = None) -> list[Path]:
-    """Render ``formats`` for ``entries`` under ``out``; returns the files written."""
-    from grader.render.html.class_page import render_class_summary
-    from grader.render.exports import csv, gradescope, json, junit, markdown
-    from grader.render.html.report import render_report
-
-    results = [e.result for e in entries]
-    auto = student_names([r.submission.path for r in results])
+def items_for(entries: Sequence[Entry], audience: Audience | str = DEFAULT_AUDIENCE) -> list[Item]:
+    """The entries ready for renderers: audience applied, names chosen, file names unique."""
+    auto = student_names([e.result.submission.path for e in entries])
     names = [e.name or a for e, a in zip(entries, auto)]
-    slugs = _unique_slugs(names)
+    return [Item(for_audience(e.result, audience), n, s, e.figures_dir)
+            for e, n, s in zip(entries, names, _unique_slugs(names))]
+
+
+def write_outputs(entries: Sequence[Entry], out: Path, formats: Sequence[str], *,
+                  audience: Audience | str = DEFAULT_AUDIENCE, class_page: bool | None = None) -> list[Path]:
+    """Render ``formats`` of ``entries`` for ``audience`` under ``out``; returns the files written.
+
+    ``class_page`` (default: more than one entry) adds the class-level views: index.html and a
+    Markdown table of students.
+    """
+    renderers = [get_renderer(f) for f in formats]  # an unknown format fails before anything is written
+    items = items_for(entries, audience)
     class_page = len(entries) > 1 if class_page is None else class_page
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-
-    def put(rel: str, text: str, encoding: str = "utf-8") -> None:
-        path = out / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding=encoding, newline="")
-        written.append(path)
-
-    for fmt in formats:
-        if fmt == "html":
-            for e, n, s in zip(entries, names, slugs):
-                put(f"{s}.html", render_report(e.result, audience=audience, figures_dir=e.figures_dir, name=n,
-                                               class_link="index.html" if class_page else None))
-            if class_page:
-                put("index.html", render_class_summary(results, names=names, hrefs=[f"{s}.html" for s in slugs]))
-        elif fmt == "csv":
-            put("gradebook.csv", csv.render_gradebook(results, names), encoding="utf-8-sig")
-        elif fmt == "json":
-            for r, s in zip(results, slugs):
-                put(f"results/{s}.json", json.render_json(r, audience=audience))
-        elif fmt == "junit":
-            put("junit.xml", junit.render_junit(results, names, audience=audience))
-        elif fmt == "gradescope":
-            for r, s in zip(results, slugs):
-                put(f"gradescope/{s}/results.json", gradescope.render_gradescope(r))
-        elif fmt == "md":
-            text = (markdown.render_class_markdown(results, names) if class_page else
-                    "".join(markdown.render_markdown(r, name=n, audience=audience) for r, n in zip(results, names)))
-            put("summary.md", text)
+    for renderer in renderers:
+        for f in renderer.render(items, class_page=class_page):
+            path = out / f.path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(f.text, encoding=f.encoding, newline="")
+            written.append(path)
     return written

@@ -1,8 +1,13 @@
-"""Plain-text summary of one run's verified evidence, for `grader run`."""
+"""Plain-text summary of one run's verified evidence, for `grader run`.
+
+Nearly every value in it comes from the submission (its path, printed errors, model and layer names),
+so every line goes through :func:`grader.render.safe.for_terminal`.
+"""
 
 from __future__ import annotations
 
 from grader.evidence.model import RunStatus
+from grader.render.safe import for_terminal
 from grader.verify.verified import FigureStatus, VerifiedEvidence
 
 _MARK = {FigureStatus.VERIFIED: "verified", FigureStatus.MISMATCH: "MISMATCH", FigureStatus.REPORTED: "reported only"}
@@ -53,7 +58,7 @@ def render_run(v: VerifiedEvidence) -> str:
         lines.append(f"  line {run.script_error.lineno}: {run.script_error.ename}: {run.script_error.evalue[:150]}")
     for d in ev.diagnoses[:10]:
         cause = " (this is what failed)" if d.caused_error else ""
-        lines.append(f"  Keras 2 idiom at {d.where()}: {d.title}{cause}\n      fix: {d.fix}")
+        lines += [f"  Keras 2 idiom at {d.where()}: {d.title}{cause}", f"      fix: {d.fix}"]
     if run.compat:
         lines.append(f"  compat:    {run.compat}: {len(ev.shims)} Keras 2 call place(s) accepted on Keras 3")
         from grader.evidence.shims import shim_line
@@ -66,4 +71,4 @@ def render_run(v: VerifiedEvidence) -> str:
         lines += [f"    {note_line(n)}" for n in ev.run_notes[:20]]
     for w in ev.warnings[:10]:
         lines.append(f"  note: {w}")
-    return "\n".join(lines)
+    return "\n".join(for_terminal(line) for line in lines)

@@ -1,4 +1,16 @@
-"""Text helpers shared by every renderer: make student-controlled text inert and numbers readable."""
+"""Text helpers shared by every renderer: make student-controlled text inert and numbers readable.
+
+Student-controlled text (names, file paths, printed output, tracebacks, model and layer names, messages
+that quote the submission) is made safe once per medium, here, and renderers call the function of the
+medium they write:
+
+* :func:`for_terminal` -- no escape sequence or control character reaches a terminal
+* :func:`for_html` -- plain text for an autoescaping Jinja template (the template engine escapes markup;
+  templates never mark student text ``|safe``)
+* :func:`for_csv` -- no cell a spreadsheet would evaluate as a formula
+* :func:`for_xml` -- only characters XML 1.0 allows (ElementTree escapes markup but not these)
+* :func:`for_markdown` -- inline Markdown with no markup, HTML, links or table breaks the student did not earn
+"""
 
 from __future__ import annotations
 
@@ -11,7 +23,14 @@ from pathlib import PurePath
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
 # Control characters other than tab and newline (invalid in XML 1.0, meaningless in HTML), and the
 # bidirectional overrides that can make a name or a traceback display as something it is not.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\u202a-\u202e\u2066-\u2069]")
+# C1 controls (\x80-\x9f) too: \x9b is a one-byte CSI that many terminals obey like ESC [.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\u202a-\u202e\u2066-\u2069]")
+# Lone surrogates cannot be encoded as UTF-8 and are not XML characters.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# OWASP's list: a leading =, +, -, @, tab or carriage return makes Excel/LibreOffice/Sheets evaluate the cell.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Emphasis, code, tables and link brackets; with '[' and ']' escaped no link can form, so '(' stays.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 _SCHEME = re.compile(r"^\s*[A-Za-z][A-Za-z0-9+.-]*:")
 
 
@@ -23,6 +42,57 @@ def clean(text: str | None) -> str:
     # A bare carriage return redraws a progress bar: keep only the last drawing of each line.
     text = "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
     return _CONTROL.sub("", text)
+
+
+def for_terminal(text: object, *, multiline: bool = False) -> str:
+    """Student text for a terminal: escape sequences removed, other control characters shown as ``\\xNN``.
+
+    One line unless ``multiline``: a name or message with a newline could otherwise print a fake
+    line of its own ("Score 100/100 - passed"). Control characters are shown rather than dropped so
+    two file names that differ only by them still look different; so is a carriage return in one
+    line ("alice\\rbob" would otherwise print as "bob"), while in multi-line output (logs) it redraws a
+    progress bar, of which only the last drawing is kept.
+    """
+    s = _ANSI.sub("", "" if text is None else str(text)).replace("\r\n", "\n")
+    if multiline:
+        s = "\n".join(line.rsplit("\r", 1)[-1] for line in s.split("\n"))
+    else:
+        s = " ".join(s.split("\n")).replace("\r", "\\r")
+    s = s.replace("\t", " ")
+    return _SURROGATE.sub("?", _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), s))
+
+
+def for_html(text: str | None) -> str:
+    """Student text for an autoescaping template: ANSI escapes and control characters removed.
+
+    The template engine escapes markup (autoescape is on for every template); escaping here as well
+    would show entities as text.
+    """
+    return _SURROGATE.sub("?", clean(text))
+
+
+def for_xml(text: str | None) -> str:
+    """Student text XML 1.0 can carry: control characters, non-characters and lone surrogates removed."""
+    return _SURROGATE.sub("", clean(text))
+
+
+def for_csv(value: str | None) -> str:
+    """A spreadsheet cell: cleaned, and a quote prefixed where it would otherwise run as a formula."""
+    s = clean(value)
+    return "'" + s if s.startswith(_FORMULA_START) else s
+
+
+def for_markdown(text: str | None, limit: int = 500) -> str:
+    """Inline-safe Markdown text: one line, no HTML, no emphasis or links the student did not earn.
+
+    GitHub renders HTML inside Markdown, so markup characters become entities; pipes are escaped so a
+    table cell stays one cell.
+    """
+    s = " ".join(clean(text).split())
+    if len(s) > limit:
+        s = s[: limit - 1] + "…"
+    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", s)
 
 
 def relative_link(href: str | None) -> str | None:

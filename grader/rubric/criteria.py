@@ -12,6 +12,7 @@ from grader.rubric.types import MetricName, RubricModel
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
 Split = Literal["validation", "test", "train"]
+BorderlineRule = Literal["review", "pass", "fail"]
 
 
 class Tier(RubricModel):
@@ -73,6 +74,10 @@ class MetricCriterion(CriterionBase):
     reported_credit: float | None = Field(
         None, ge=0, le=1, description="Fraction of the points a figure only reported by the submission "
         "(not verified by the grader) can earn; defaults to the rubric's reported_credit.")
+    borderline: BorderlineRule = Field(
+        "review", description="What a verified figure whose 95% interval (Wilson for accuracy, a bootstrap for "
+        "regression errors) straddles the bar earns: 'review' (the measured verdict stands and the result is "
+        "flagged for review), 'pass' (judged at the interval's favourable end) or 'fail' (at its unfavourable end).")
 
 
 class ArtifactCriterion(CriterionBase):
@@ -93,23 +98,34 @@ class ArtifactCriterion(CriterionBase):
 
 
 class QuestionCriterion(CriterionBase):
-    """A number the student must state; the grader computes the true value from the evidence."""
+    """A number the student must state in their own words; the grader computes the true value from the evidence.
+
+    Answers are read from markdown and from lines the student's code printed, never from Keras's output
+    (summary tables, training logs), warnings or the grader's notes. In a notebook, an answer counts for
+    the model whose part of the notebook it sits in (from the cell that builds, compiles, trains or
+    evaluates it to the next cell that touches another model), unless ``anywhere`` is set.
+    """
 
     slot: str = Field(description="Slot whose model the question is about.")
     answer: Literal["trainable_params", "total_params", "weights", "biases", "accuracy", "loss",
                     "seconds_per_epoch", "epochs"] = Field(description="What the true value is.")
     split: Split | None = Field(None, description="Data split, for accuracy and loss answers.")
-    tolerance: float | None = Field(None, ge=0, description="Absolute tolerance (default: exact for counts, "
-                                    "0.02 for accuracy).")
+    tolerance: float | None = Field(None, ge=0, description="Absolute tolerance. Defaults by answer: exact for "
+                                    "counts (parameters, weights, biases, epochs), 0.02 for accuracy ('97.3', "
+                                    "'97.3%' and '0.973' all read as 0.973), 10% relative for loss, a factor of 3 "
+                                    "for seconds per epoch.")
     rel_tolerance: float | None = Field(None, ge=0, description="Relative tolerance, e.g. 0.05 for 5%.")
     factor: float | None = Field(None, gt=1, description="Accept answers within this factor of the true value "
-                                 "(default 3 for seconds per epoch, which depend on the machine).")
+                                 "(default 3 for seconds per epoch, which are checked against the epoch times "
+                                 "of the student's own run when their notebook's stored output shows them).")
     near: list[str] = Field(default_factory=list, description="Only count numbers written close to one of "
                             "these words (case-insensitive), e.g. ['weight'].")
     sources: list[Literal["markdown", "printed"]] = Field(
         default_factory=lambda: ["markdown", "printed"],
-        description="Where to look for the answer: notebook markdown, printed output, or both.")
-
+        description="Where to look for the answer: notebook markdown, lines the student's code printed "
+                    "(Keras's own output excluded), or both.")
+    anywhere: bool = Field(False, description="Accept an answer anywhere in the notebook, not only in the part "
+                           "about the slot's model (for exercises that collect all answers in one place).")
 
 class CountCriterion(CriterionBase, ConstrainedCriterionMixin):
     """How many models meet the constraints (e.g. several trained variants of an experiment)."""

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field
 
+from grader.evidence.model import Runtime
 from grader.rubric.types import RubricModel
 
 
@@ -18,7 +17,7 @@ class EnvironmentSpec(RubricModel):
         "folder (its bin/python3 is used), or the name of an environment in the environments file "
         "($GRADER_ENVIRONMENTS, else ~/.config/grader/environments.yaml). A relative path is relative to the "
         "rubric file. Unset: the grader's own interpreter.")
-    runtime: Literal["keras", "tf-keras"] | None = Field(
+    runtime: Runtime | None = Field(
         None, description="'keras': tf.keras and keras are whatever the environment installs (Keras 3 with "
         "TensorFlow >= 2.16). 'tf-keras': the legacy runtime for Keras 2 courses: TF_USE_LEGACY_KERAS=1 and a "
         "standalone `import keras` both give tf_keras (which must be installed, matching TensorFlow's minor "

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any, Iterator, Literal
+from typing import Annotated, Any, Iterator, Literal
 
 from pydantic import Field, PrivateAttr, field_validator
 
-from grader.evidence.model import Limits
+from grader.evidence.model import LimitSource, Limits
 from grader.rubric.constraints import ModelConstraints
 from grader.rubric.environment import EnvironmentSpec
 from grader.rubric.criteria import (
@@ -44,10 +44,20 @@ class RunLimits(RubricModel):
         None, description="Compatibility mode: 'keras2' lets Keras 2 calls (SGD(lr=...), np_utils, predict_classes, "
                           "history['acc'], nb_epoch, fit_generator, ...) run on Keras 3, each one listed in the report "
                           "as forgiven. Unset: plain Keras 3. The --compat option of run/check/grade overrides it.")
+    seed: Annotated[int, Field(ge=0, lt=2**32)] | Literal["none"] | None = Field(
+        None,
+        description="Seed for Python's random, NumPy, TensorFlow and Keras, set before the submission's first line "
+                    "with TensorFlow's op determinism on, so a regrade gives the same figures (a seed the submission "
+                    "sets itself still wins). 'none': unseeded. Unset: the grader's default seed. The --seed option "
+                    "overrides it.")
 
     def to_limits(self, base: Limits | None = None) -> Limits:
         base = base or Limits()
-        return base.model_copy(update=self.model_dump(exclude_none=True, exclude={"compat"}))
+        own = self.model_dump(exclude_none=True, exclude={"compat", "seed"})
+        # Each time limit carries where it came from: a timeout message names it ("set by the rubric").
+        sources = {f"{k.removesuffix('_s')}_source": LimitSource.RUBRIC for k in ("timeout_s", "cell_timeout_s")
+                   if k in own}
+        return Limits(**{**base.model_dump(), **own, **sources}).with_seed(self.seed)
 
 
 class Slot(RubricModel):

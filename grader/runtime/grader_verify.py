@@ -139,6 +139,7 @@ def handle(req: dict[str, Any]) -> dict[str, Any]:
         resp["dataset"], resp["affine"] = name, affine
         if x_fp and match(x_fp, data["x_test"]) and not match(x_fp, data["x_train"]):
             resp["notes"].append(TRAINED_ON_TEST)
+            resp["trained_on_test"] = True  # the decision, typed: the note is only its words
         y_fp = fit.get("y")
         resp["metrics"]["test"] = measure(model, prepare(data["x_test"], affine, shape), data["y_test"], y_fp)
         n = ((x_fp or {}).get("shape") or [0])[0]

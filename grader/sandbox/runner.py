@@ -22,16 +22,20 @@ from pathlib import Path
 from typing import Any, Callable
 
 from grader.evidence.model import Isolation, Limits
-from grader.sandbox import cgroups, isolation
+from grader.sandbox import cgroups, disk, isolation
+from grader.sandbox.disk import DiskEnforcement, RunDisk
 from grader.sandbox.isolation import (INSIDE_DATA, INSIDE_HOME, INSIDE_OUT, INSIDE_RUNTIME, INSIDE_WORK,
                                       SANDBOX_UID, Mounts)
 
 RUNTIME_DIR = Path(__file__).resolve().parent.parent / "runtime"
 STDOUT_KEEP = 1024 * 1024
 TAIL_KEEP = 256 * 1024
-# How often the work and output folders are measured against the disk cap: a run can write
-# about this many seconds' worth of disk bandwidth past the cap before it is stopped.
+# How often the run's disk is checked against its cap. On a size-limited filesystem (see
+# grader.sandbox.disk) the kernel holds the cap and this only notices that it was hit; where the
+# folders are polled instead, a run can write this many seconds of disk bandwidth past the cap.
 DISK_CHECK_S = 0.25
+# The disk cap, as a multiple of the largest file a run may write.
+DISK_CAP_FILES = 4
 
 
 @dataclass(frozen=True)
@@ -75,8 +79,14 @@ class SandboxResult:
     peak_memory_mb: float | None
     leftover_processes: int
     tasks_exhausted: bool = False
+    disk_enforcement: DiskEnforcement = DiskEnforcement.POLL
+    disk_limit_bytes: int = 0  # what the work and output folders may hold together
+    disk_peak_bytes: int = 0  # the most they were measured to hold
+    disk: RunDisk | None = field(default=None, repr=False, compare=False)
 
     def cleanup(self) -> None:
+        if self.disk is not None:
+            self.disk.release()
         shutil.rmtree(self.run_dir, ignore_errors=True)
 
 
@@ -146,6 +156,9 @@ def _env(req: SandboxRequest, inside: dict[str, str], python_bin: str) -> dict[s
         env["GRADER_QUICK"] = str(req.quick)
     if req.compat:
         env["GRADER_COMPAT"] = req.compat
+    if req.limits.seed is not None:  # the probe seeds random/NumPy/TF/Keras (grader_probe.seeding)
+        env["GRADER_SEED"] = str(req.limits.seed)
+        env["PYTHONHASHSEED"] = str(req.limits.seed)  # set and dict orders of str keys, too
     env.update(req.extra_env)
     return env
 
@@ -172,13 +185,32 @@ def _preexec(limits: Limits, group: cgroups.RunCgroup | None):
 
 def run_sandboxed(req: SandboxRequest) -> SandboxResult:
     host = isolation.detect()
-    notes = list(host.notes)
     run_dir = Path(tempfile.mkdtemp(prefix="grader-run-", dir=os.environ.get("GRADER_TMP")))
-    work, out, etc, data = run_dir / "work", run_dir / "out", run_dir / "etc", run_dir / "data"
+    (run_dir / "disk").mkdir()
+    run_disk = disk.prepare(run_dir / "disk", DISK_CAP_FILES * req.limits.file_size_mb * 2**20)
+    try:
+        return _run(req, host, run_dir, run_disk)
+    except BaseException:
+        run_disk.release()
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+
+
+def _run(req: SandboxRequest, host: isolation.HostIsolation, run_dir: Path, run_disk: RunDisk) -> SandboxResult:
+    notes = [*host.notes, run_disk.note]
+    # The work and output folders share the run's disk, and with it one cap.
+    work, out, etc, data = run_disk.root / "work", run_disk.root / "out", run_dir / "etc", run_dir / "data"
     for folder in (work, out, data, run_dir / "tmp", run_dir / "home"):
         folder.mkdir()
     _write_etc(etc, req.uid)
-    _copy_source(req, work)
+    try:
+        _copy_source(req, work)
+    except OSError:
+        if not run_disk.check()[1]:
+            raise  # not the cap: a grader or host problem, reported as such
+        notes.append(f"disk: the submission's own files do not fit in its disk limit of "
+                     f"{run_disk.cap_bytes / 2**20:g} MiB; nothing ran")
+        return _not_run(host, run_dir, out, notes, run_disk)
     for name, path in req.datasets.items():
         (data / name).symlink_to(Path(path).resolve())
     python = req.python or isolation.python_executable()
@@ -201,11 +233,14 @@ def run_sandboxed(req: SandboxRequest) -> SandboxResult:
             for path in [folder, *folder.rglob("*")]:
                 os.lchown(path, req.uid, req.uid)
         os.chmod(run_dir, 0o755)
+        os.chmod(run_disk.root, 0o755)
         prefix += isolation.drop_privileges(req.uid)
     entry = f"{inside['work']}/{req.entry}"
     command = [*prefix, python, "-m", "grader_probe.driver", req.kind, entry,
-               "--cell-timeout", str(req.limits.cell_timeout_s),
+               "--run-timeout", str(req.limits.timeout_s),
                "--output-limit", str(req.limits.output_mb * 2**20)]
+    if req.limits.cell_timeout_s is not None:  # else a cell may use what the run's own limit leaves it
+        command += ["--cell-timeout", str(req.limits.cell_timeout_s)]
     if not req.continue_on_error:
         command.append("--stop-on-error")
 
@@ -223,7 +258,7 @@ def run_sandboxed(req: SandboxRequest) -> SandboxResult:
     out_drain = _Drain(proc.stdout, count, STDOUT_KEEP)
     err_drain = _Drain(proc.stderr, count, 0)
     timed_out = output_exceeded = disk_exceeded = False
-    disk_cap = 4 * req.limits.file_size_mb * 2**20
+    disk_peak = 0
     next_disk_check = 0.0
     tail = _EventTail(out / "events.jsonl", req.on_event) if req.on_event else None
     while proc.poll() is None:
@@ -236,7 +271,8 @@ def run_sandboxed(req: SandboxRequest) -> SandboxResult:
             output_exceeded = True
         elif now >= next_disk_check:
             next_disk_check = now + DISK_CHECK_S
-            disk_exceeded = _folder_size(work) + _folder_size(out) > disk_cap
+            used, disk_exceeded = run_disk.check()
+            disk_peak = max(disk_peak, used)
         if timed_out or output_exceeded or disk_exceeded:
             _kill(proc, group)
             break
@@ -255,6 +291,13 @@ def run_sandboxed(req: SandboxRequest) -> SandboxResult:
     tasks_exhausted = group.tasks_exhausted() if group else False
     if group:
         group.kill_all()
+    # Once nothing can write any more: a run that hit its cap and ended before the next check
+    # (it caught the ENOSPC and exited, or wrote its last burst and finished) is still caught.
+    used, full = run_disk.check()
+    disk_peak, disk_exceeded = max(disk_peak, used), disk_exceeded or full
+    if oom and run_disk.enforcement is DiskEnforcement.FILESYSTEM and disk_peak * 4 >= req.limits.memory_mb * 2**20:
+        notes.append(f"disk: the run's files ({disk_peak / 2**20:.0f} MiB) were on a tmpfs, which counts against "
+                     f"its memory limit of {req.limits.memory_mb} MiB")
     out_drain.thread.join(timeout=5)
     err_drain.thread.join(timeout=5)
     log = out_drain.tail_text() + ("\n" if out_drain.tail else "") + err_drain.tail_text()
@@ -263,14 +306,28 @@ def run_sandboxed(req: SandboxRequest) -> SandboxResult:
         timed_out=timed_out, output_exceeded=output_exceeded, disk_exceeded=disk_exceeded, oom_killed=oom,
         duration_s=duration, stdout_head=bytes(out_drain.head).decode("utf-8", "replace"), log_tail=log,
         output_bytes=state["bytes"], peak_memory_mb=peak, leftover_processes=leftover,
-        tasks_exhausted=tasks_exhausted,
+        tasks_exhausted=tasks_exhausted, disk_enforcement=run_disk.enforcement,
+        disk_limit_bytes=run_disk.cap_bytes, disk_peak_bytes=disk_peak, disk=run_disk,
+    )
+
+
+def _not_run(host: isolation.HostIsolation, run_dir: Path, out: Path, notes: list[str],
+             run_disk: RunDisk) -> SandboxResult:
+    """The result of a run that never started because the submission's files filled its disk."""
+    used, _ = run_disk.check()
+    return SandboxResult(
+        run_dir=run_dir, out_dir=out, isolation=host.level, notes=notes, returncode=None, timed_out=False,
+        output_exceeded=False, disk_exceeded=True, oom_killed=False, duration_s=0.0, stdout_head="", log_tail="",
+        output_bytes=0, peak_memory_mb=None, leftover_processes=0, disk_enforcement=run_disk.enforcement,
+        disk_limit_bytes=run_disk.cap_bytes, disk_peak_bytes=used, disk=run_disk,
     )
 
 
 class _EventTail:
     """Follows the event log while the run is going, for live progress (display only)."""
 
-    KINDS = {"run_start", "cell_start", "cell_end", "fit_start", "epoch", "fit", "evaluate", "run_end", "dataset"}
+    KINDS = {"run_start", "cell_start", "cell_end", "fit_start", "epoch", "fit", "evaluate", "run_end", "dataset",
+             "fit_estimate", "time_limit"}
 
     def __init__(self, path: Path, callback: Callable[[dict[str, Any]], None]):
         self.path, self.callback, self.offset, self.partial = path, callback, 0, b""
@@ -306,16 +363,3 @@ def _kill(proc: subprocess.Popen, group: cgroups.RunCgroup | None) -> None:
         pass
     if group is not None:
         group.kill_all(remove=False)  # removed after the run's counters have been read
-
-
-def _folder_size(folder: Path) -> int:
-    total = 0
-    try:
-        for entry in os.scandir(folder):
-            if entry.is_dir(follow_symlinks=False):
-                total += _folder_size(Path(entry.path))
-            elif entry.is_file(follow_symlinks=False):
-                total += entry.stat(follow_symlinks=False).st_size
-    except OSError:
-        pass
-    return total

@@ -8,10 +8,13 @@ two disagree by more than a tolerance (a tampered history, a printed accuracy th
 from __future__ import annotations
 
 from enum import Enum
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from grader.evidence.model import Evidence, Frozen, LayerInfo, ParamCounts
+from grader.evidence.model import LEGACY_SANDBOX_ERROR, Evidence, Frozen, LayerInfo, ParamCounts
+from grader.faults import Culprit, Fault, Phase
+from grader.verify.intervals import Interval
 
 
 class FigureStatus(str, Enum):
@@ -31,6 +34,8 @@ class CheckedFigure(Frozen):
     status: FigureStatus
     gap: float | None = Field(None, description="verified - reported, when both exist.")
     note: str = ""
+    interval: Interval | None = Field(None, description="The verified figure's 95% interval over the examples it "
+                                      "was measured on (Wilson for accuracy, a bootstrap for regression errors).")
 
     @property
     def value(self) -> float | None:
@@ -46,7 +51,8 @@ class VerificationStatus(str, Enum):
     UNSAFE = "unsafe"
     """The model file refused to load with safe_mode=True (a Lambda layer, a custom class)."""
     ERROR = "error"
-    """Loading or evaluating the model failed for another reason."""
+    """Loading or evaluating the model failed for another reason: the verification's ``fault`` says why
+    and whose it is (a model file that does not load is the student's; a verifier that breaks, the grader's)."""
     REPORTED_ONLY = "reported_only"
     """The verifier could not read the file under the course's environment (a format another Keras wrote,
     or a verifier that could not start there): the submission's own figures stand, marked as reported."""
@@ -63,6 +69,19 @@ class ModelVerification(Frozen):
     dataset: str | None = Field(None, description="Dataset the metrics were recomputed on.")
     preprocessing: str | None = Field(None, description="How the grader rebuilt the inputs, in words.")
     seconds: float = 0.0
+    trained_on_test: bool = Field(False, description="The model trained on rows of the grader's test split "
+                                  "(test_overlap says how many, where row signatures were recorded).")
+    test_overlap: int | None = Field(None, description="How many of the test split's rows the fit's data holds, "
+                                     "under the student's preprocessing (exact row signatures); None when not counted.")
+    test_rows: int | None = Field(None, description="How many rows the test figures were measured on.")
+    measured_on: str | None = Field(None, description="Which rows the test figures were measured on, in words.")
+    fault: Fault | None = Field(None, description="Set when status is 'error': what broke, and whose it is.")
+
+    @property
+    def error_fault(self) -> Fault:
+        """Why an 'error' verification broke: its fault, or (recorded by an older version) a grader fault."""
+        return self.fault or Fault(phase=Phase.VERIFY, culprit=Culprit.GRADER, kind="verification",
+                                   message=self.message or "verification failed", subject=self.model_id)
 
     def figure(self, name: str, split: str | None = None) -> CheckedFigure | None:
         for f in self.figures:
@@ -77,9 +96,50 @@ class VerifiedEvidence(Frozen):
     evidence: Evidence
     verifications: list[ModelVerification] = Field(default_factory=list)
     verifier_versions: dict[str, str] = Field(default_factory=dict)
+    faults: tuple[Fault, ...] = Field(
+        (), description="What kept the grader from producing this evidence (intake, run, verify, its own machinery): "
+                        "the sandbox could not start, a worker died, the verifier broke. Then the evidence is not "
+                        "the submission's and no criterion can be decided. A fault of one model's verification (a "
+                        "file that does not load) is on that verification instead.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_sandbox_error(cls, data: Any) -> Any:
+        return restore_legacy_fault(data, ("evidence", "run"))
+
+    @property
+    def trained_on_test(self) -> list[str]:
+        """Ids of the models the verifier found trained on the test split."""
+        return [v.model_id for v in self.verifications if v.trained_on_test]
+
+    @property
+    def blocking_fault(self) -> Fault | None:
+        """The fault that kept the grader from producing the evidence, if any (no criterion can be decided)."""
+        return self.faults[0] if self.faults else None
 
     def verification(self, model_id: str) -> ModelVerification | None:
         for v in self.verifications:
             if v.model_id == model_id:
                 return v
         return None
+
+
+def legacy_fault(message: str) -> Fault:
+    """The Fault that an older version's 'sandbox_error' run status stood for."""
+    return Fault(phase=Phase.RUN, culprit=Culprit.GRADER, kind=LEGACY_SANDBOX_ERROR, message=message)
+
+
+def restore_legacy_fault(data: Any, path: tuple[str, ...]) -> Any:
+    """A stored result whose run (at ``path``) says 'sandbox_error': the run becomes 'not_run' (by RunInfo's
+    own validator) and the fault it stood for is added to ``faults``."""
+    if not isinstance(data, dict):
+        return data
+    run: Any = data
+    for key in path:
+        run = run.get(key) if isinstance(run, dict) else None
+    if not isinstance(run, dict) or run.get("status") != LEGACY_SANDBOX_ERROR:
+        return data
+    faults = list(data.get("faults") or [])
+    if not faults:
+        faults.append(legacy_fault(str(run.get("message", "the grader could not run the submission"))))
+    return {**data, "faults": faults}

@@ -21,6 +21,7 @@ from typing import Any
 from grader.datasets.served import HOUSING_FILE
 from grader.errors import VerifierError
 from grader.evidence.model import Evidence, FitRecord, Isolation, LayerInfo, ModelRecord, ParamCounts
+from grader.faults import Culprit, Fault, Phase
 from grader.sandbox import isolation
 from grader.sandbox.isolation import INSIDE_DATA, INSIDE_RUNTIME, INSIDE_WORK, Mounts
 from grader.sandbox.runner import RUNTIME_DIR
@@ -152,8 +153,9 @@ class Verifier:
                 self._proc.stdin.flush()
                 return self._read(REQUEST_TIMEOUT_S)
             except (VerifierError, BrokenPipeError) as exc:
-                if attempt == 2:
-                    return {"ok": False, "kind": "error", "message": f"the verifier crashed on this model: {exc}"}
+                if attempt == 2:  # twice on this one model: the model breaks the verifier, not the host
+                    return {"ok": False, "kind": "error", "stage": "crash",
+                            "message": f"the verifier crashed on this model: {exc}"}
             finally:
                 (self._inbox / name).unlink(missing_ok=True)
         return {"ok": False, "kind": "error", "message": "unreachable"}
@@ -167,8 +169,11 @@ class Verifier:
                                      figures=model_figures(model, model.fits[-1] if model.fits else None, {}))
         path = (out_dir / fit.saved_model).resolve()
         if not path.is_file() or out_dir.resolve() not in path.parents or path.stat().st_size > MAX_MODEL_BYTES:
+            message = "the saved model file is missing, outside the run's folder, or too large"
             return ModelVerification(model_id=model.id, status=VerificationStatus.ERROR, file=fit.saved_model,
-                                     message="the saved model file is missing, outside the run's folder, or too large")
+                                     message=message, fault=Fault(phase=Phase.VERIFY, culprit=Culprit.STUDENT,
+                                                                  kind="model-file", message=message,
+                                                                  subject=model.id))
         payload = {"datasets": datasets if metrics else [], "fit": _fit_payload(fit),
                    "eval_x": [e.x.model_dump() if e.x else None for e in model.evaluations]}
         try:
@@ -187,8 +192,11 @@ class Verifier:
                                      figures=model_figures(model, fit, {}))
         if not resp.get("ok"):
             status = VerificationStatus.UNSAFE if resp.get("kind") == "unsafe" else VerificationStatus.ERROR
-            return ModelVerification(model_id=model.id, status=status, file=fit.saved_model, message=str(resp.get("message", ""))[:1500],
-                                     figures=model_figures(model, fit, {}))
+            message = str(resp.get("message", ""))[:1500]
+            return ModelVerification(model_id=model.id, status=status, file=fit.saved_model, message=message,
+                                     figures=model_figures(model, fit, {}),
+                                     fault=verify_fault(model.id, resp, message) if status == VerificationStatus.ERROR
+                                     else None)
         affine = resp.get("affine")
         prep = f"inputs rebuilt as {affine[0]:.6g} * raw + {affine[1]:.6g}" if affine else resp.get("preprocessing")
         if resp.get("held_out"):
@@ -200,8 +208,19 @@ class Verifier:
             layers=[LayerInfo(**layer) for layer in resp.get("layers", [])],
             params=ParamCounts(**resp["params"]) if resp.get("params") else None,
             figures=model_figures(model, fit, resp), dataset=resp.get("dataset"), preprocessing=prep,
-            seconds=float(resp.get("seconds", 0.0)),
+            seconds=float(resp.get("seconds", 0.0)), trained_on_test=resp.get("trained_on_test") is True,
         )
+
+
+def verify_fault(model_id: str, resp: dict[str, Any], message: str) -> Fault:
+    """Whose it is when the verifier could not re-measure a model. A saved file that does not load (a custom
+    layer, a corrupt file), or that crashes the worker twice, is the student's evidence breaking the stage;
+    a worker that raised while measuring a loaded model is the grader's own code breaking."""
+    stage = str(resp.get("stage") or "measure")
+    culprit = Culprit.STUDENT if stage in ("load", "crash") else Culprit.GRADER
+    kind = message.split(":", 1)[0] if ":" in message and " " not in message.split(":", 1)[0] else stage
+    return Fault(phase=Phase.VERIFY, culprit=culprit, kind=kind, message=message,
+                 detail=str(resp.get("trace") or "")[-2000:], subject=model_id)
 
 
 def _last_saved_fit(model: ModelRecord) -> FitRecord | None:
@@ -225,8 +244,9 @@ def verify_evidence(evidence: Evidence, out_dir: Path, verifier: Verifier, *, me
         held.append("usa_housing")  # a table, re-measured by grader_tabular in the worker
     datasets = list(dict.fromkeys([*evidence.datasets, *held]))
     results = [verifier.verify_model(m, out_dir, datasets, metrics=metrics) for m in evidence.models]
-    # The verifier alone holds the test split: what it learns about the training data becomes a warning.
-    seen = [f"model {r.model_id}: {TRAINED_ON_TEST}" for r in results if TRAINED_ON_TEST in r.message]
+    # The verifier alone holds the test split: what it learns about the training data is a typed field of
+    # each verification (VerifiedEvidence.trained_on_test); the warning is only its words, for reports.
+    seen = [f"model {r.model_id}: {TRAINED_ON_TEST}" for r in results if r.trained_on_test]
     if seen:
         evidence = evidence.model_copy(update={"warnings": [*evidence.warnings, *seen]})
     return VerifiedEvidence(evidence=evidence, verifications=results, verifier_versions=verifier.versions)

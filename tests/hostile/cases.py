@@ -48,6 +48,7 @@ class Case:
     warning: str | None = None  # regex one of the evidence's warnings must match
     max_seconds: float = 40.0  # wall time of the whole run, verification included
     no_models: bool = False  # the evidence must hold no model (so no figure came from the submission)
+    fills_disk: bool = False  # writes until refused: its run folder must end up holding about its disk cap
     tf: bool = False
 
     @property
@@ -329,7 +330,7 @@ CASES: list[Case] = [
                 n += 1
         except OSError as exc:
             print("DISK REFUSED after", n, "files:", type(exc).__name__)
-    """, limits={"file_size_mb": 8, "timeout_s": 30}),
+    """, limits={"file_size_mb": 8, "timeout_s": 30}, fills_disk=True),
     case("print_gigabyte", "exhaustion", OUTPUT, "output", source="""
         line = "x" * 65535
         for _ in range(16384):

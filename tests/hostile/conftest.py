@@ -12,6 +12,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISREG
 
 import pytest
 
@@ -172,28 +173,48 @@ def host(tmp_path: Path, dataset_store, dataset_files, listener, monkeypatch) ->
 # -- the suite's figures, printed at the end of a run (SECURITY.md quotes them) --------------------
 
 FIGURES: dict[str, object] = {"cases": {}, "grader_crashes": 0, "results_lost": 0, "processes_leaked": 0,
-                              "disk_peak_mb": 0.0}
+                              "disk_peak_mb": 0.0, "disk_enforcement": set()}
 
 
 def record(case_id: str, **facts: object) -> None:
     FIGURES["cases"].setdefault(case_id, {}).update(facts)  # type: ignore[union-attr]
 
 
+def _bytes_on_disk(folder: Path) -> int:
+    """What the regular files under `folder` occupy (allocated blocks, so a sparse file counts as
+    what it holds); links are not followed."""
+    total = 0
+    for root, _dirs, files in os.walk(folder):
+        for name in files:
+            try:
+                st = os.lstat(os.path.join(root, name))
+            except OSError:
+                continue
+            if S_ISREG(st.st_mode):
+                total += st.st_blocks * 512
+    return total
+
+
 @pytest.fixture
-def disk_peak(monkeypatch) -> dict[str, int]:
-    """The largest size the runner measured a run's folders at (against its disk cap)."""
-    from grader.sandbox import runner
+def disk_peak(monkeypatch) -> dict[str, object]:
+    """What the run's folder held when the run ended, measured here by walking it (not by the
+    runner's own check), with the cap and what the runner says kept it."""
+    import grader.api
 
-    peak = {"bytes": 0}
-    measure = runner._folder_size
+    seen: dict[str, object] = {"bytes": 0, "cap": None, "enforcement": None}
+    run = grader.api.run_sandboxed
 
-    def watched(folder: Path) -> int:
-        size = measure(folder)
-        peak["bytes"] = max(peak["bytes"], size)
-        return size
+    def measured(req):
+        result = run(req)
+        # All of the run's folder but the home and /tmp a run without bubblewrap is given (outside
+        # the cap, as /tmp and home are tmpfs of their own under bubblewrap).
+        held = sum(_bytes_on_disk(p) for p in result.run_dir.iterdir() if p.name not in ("home", "tmp"))
+        seen.update(bytes=held, cap=result.disk_limit_bytes,
+                    enforcement=result.disk_enforcement.value)
+        return result
 
-    monkeypatch.setattr(runner, "_folder_size", watched)
-    return peak
+    monkeypatch.setattr(grader.api, "run_sandboxed", measured)
+    return seen
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -212,9 +233,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     done = [c for c in cases.values() if "contained" in c]  # type: ignore[union-attr]
     write("")
     write("hostile submissions: %d/%d contained, %d grader crash(es), %d result(s) lost, %d process(es) leaked, "
-          "largest run folder %.0f MiB" % (sum(bool(c["contained"]) for c in done), len(done),
-                                           FIGURES["grader_crashes"], FIGURES["results_lost"],
-                                           FIGURES["processes_leaked"], FIGURES["disk_peak_mb"]))
+          "largest run folder %.1f MiB (disk cap kept by %s)" % (
+              sum(bool(c["contained"]) for c in done), len(done), FIGURES["grader_crashes"], FIGURES["results_lost"],
+              FIGURES["processes_leaked"], FIGURES["disk_peak_mb"],
+              ", ".join(sorted(FIGURES["disk_enforcement"])) or "-"))  # type: ignore[arg-type]
     for case_id, facts in cases.items():  # type: ignore[union-attr]
         if "status" in facts:
             write(f"  {case_id:34} {facts['status']:22} {facts.get('seconds', '?'):>5} s  {facts['message'][:90]}")

@@ -30,7 +30,6 @@ from .cases import BATCH, CASES, CONTROL, OTHER_SECRET, Case, fill, zip_bomb, zi
 from .conftest import FIGURES, REPO, SECRET_VALUE, Host, record, wait_for_no_processes
 
 CPUS = 2
-DISK_SLACK = 128 * 2**20  # what a fast disk takes in between two of the runner's measurements
 BY_ID = {c.id: c for c in CASES}
 RUBRIC = """
 id: hostile-control
@@ -82,7 +81,7 @@ def no_leftovers(host: Host) -> None:
 
 
 def check_contained(case: Case, host: Host, verified, seconds: float, before: dict,
-                    disk_peak: dict[str, int]) -> None:
+                    disk_peak: dict[str, object]) -> None:
     ev = verified.evidence
     run = ev.run
     ctx = host.ctx
@@ -101,11 +100,29 @@ def check_contained(case: Case, host: Host, verified, seconds: float, before: di
     assert host.snapshot() == before, f"{case.id} changed something on the host"
     no_leftovers(host)
     assert list(host.runs.iterdir()) == [], f"{case.id} left its run folder behind"
-    # The disk cap is checked while the run goes: what it wrote stays within reach of the cap.
-    cap = 4 * verified.evidence.run.limits.file_size_mb * 2**20
-    FIGURES["disk_peak_mb"] = max(FIGURES["disk_peak_mb"], disk_peak["bytes"] / 2**20)  # type: ignore[call-overload]
-    assert disk_peak["bytes"] <= cap + DISK_SLACK, f"{case.id} wrote {disk_peak['bytes'] / 2**20:.0f} MiB"
+    check_disk(case, verified, disk_peak)
     assert host.listener.connections == [], f"{case.id} reached the host's loopback listener"
+
+
+def check_disk(case: Case, verified, disk_peak: dict) -> None:
+    """What the run's folder held at the end (walked by the test, not the runner) is within its cap,
+    wherever the cap is a filesystem's size; as root under bubblewrap it must be one."""
+    if disk_peak["enforcement"] is None:
+        return  # nothing ran (an invalid submission)
+    cap, held = disk_peak["cap"], disk_peak["bytes"]
+    assert cap == 4 * verified.evidence.run.limits.file_size_mb * 2**20
+    FIGURES["disk_peak_mb"] = max(FIGURES["disk_peak_mb"], held / 2**20)  # type: ignore[call-overload]
+    FIGURES["disk_enforcement"].add(disk_peak["enforcement"])  # type: ignore[union-attr]
+    if os.geteuid() == 0 and verified.evidence.run.isolation.value == "bwrap":
+        assert disk_peak["enforcement"] == "filesystem", verified.evidence.run.isolation_notes
+    # Polled (no mount allowed), a fast disk takes more than the cap between two checks: only the
+    # status says the cap was hit. A filesystem's size holds to the byte.
+    if disk_peak["enforcement"] == "filesystem":
+        # The cap plus what the grader itself put there: the synthetic /etc and the dataset links.
+        assert held <= cap + 64 * 1024, f"{case.id} left {held / 2**20:.1f} MiB against a {cap / 2**20:g} MiB cap"
+        if case.fills_disk:  # the walk sees what the run wrote: it wrote until the cap refused it
+            assert held >= cap - 2**20, f"{case.id} left only {held / 2**20:.1f} MiB: did it write at all?"
+            assert f"disk limit of {cap / 2**20:g} MiB" in verified.evidence.run.message
 
 
 QUICK = [pytest.param(c, id=c.id) for c in CASES if not c.tf]
@@ -180,7 +197,7 @@ def test_html_report_renders_student_markup_inert(host: Host, dataset_store, tmp
     from grader.render.html.report import render_report
 
     result = _graded(BY_ID["html_and_ansi_output"], host, dataset_store, tmp_path / "rubric")
-    html = render_report(result, audience="instructor")
+    html = render_report(result)
     token = host.token
     assert token in html  # the student's text is shown...
     for live in (f"<script>alert('md-{token}')", f"<script>alert('out-{token}')", f"<script>alert('err-{token}')",

@@ -65,7 +65,7 @@ def test_cell_timeout_interrupts_the_cell_and_later_cells_run(submission, grade)
     verified = grade(submission("spin.ipynb", TIMEOUT), limits=Limits(cell_timeout_s=3, timeout_s=120))
     run, ev = verified.evidence.run, verified.evidence
     assert run.status is RunStatus.TIMEOUT
-    assert run.message == "cell 1 ran past its time limit and was interrupted"
+    assert run.message == "cell 1 was interrupted by the per-cell time limit of 3 s (set by the --cell-timeout option)"
     (error,) = run.cell_errors
     assert (error.cell_index, error.ename) == (1, "CellTimeoutError")
     assert "3 s" in error.evalue

@@ -63,7 +63,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     results = samples.class_results()
     runs = out.parent / "runs"
     entries = [Entry(r, samples.figures_dir(runs / str(i), r)) for i, r in enumerate(results)]
-    write_outputs(entries, out / "class", ["html"])
+    write_outputs(entries, out / "class", ["html"], audience="instructor")
     hostile = samples.hostile_result()
     write_outputs([Entry(hostile, samples.figures_dir(runs / "hostile", hostile), name=samples.XSS)],
                   out / "hostile", ["html"], audience="student")

@@ -12,6 +12,7 @@ from grader.evidence.model import (
     AxesInfo, CallbackInfo, EvaluateRecord, Evidence, FigureRecord, FitRecord, Isolation, LayerInfo, Limits,
     LineInfo, ModelRecord, OptimizerInfo, ParamCounts, RunInfo, RunStatus, SubmissionInfo,
 )
+from grader.faults import Culprit, Fault, Phase
 from grader.verify.verified import CheckedFigure, FigureStatus, ModelVerification, VerificationStatus, VerifiedEvidence
 
 
@@ -140,6 +141,14 @@ def verify(ev: Evidence, *, status: dict[str, VerificationStatus] | None = None,
         out.append(ModelVerification(model_id=m.id, status=st, figures=figs, layers=[], params=None,
                                      message=message if st != VerificationStatus.VERIFIED else ""))
     return VerifiedEvidence(evidence=ev, verifications=out)
+
+
+def not_run(message: str, models: list[ModelRecord] | None = None, *,
+            culprit: Culprit = Culprit.ENVIRONMENT) -> VerifiedEvidence:
+    """What the grader makes when it could not run a submission: a 'not_run' run and the fault that says why."""
+    fault = Fault(phase=Phase.RUN, culprit=culprit, kind="SandboxError", message=message)
+    return verify(evidence(models or [], status=RunStatus.NOT_RUN, message=message)).model_copy(
+        update={"faults": (fault,)})
 
 
 NN_BASICS_MARKDOWN = """

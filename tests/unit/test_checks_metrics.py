@@ -87,9 +87,9 @@ def test_no_validation_data_is_explained() -> None:
     assert res.outcome == Outcome.FAILED and "without validation data" in res.message
 
 
-def test_sandbox_error_is_an_error() -> None:
-    v = f.verify(f.evidence([f.dense_model("m1", [300])], status=RunStatus.SANDBOX_ERROR, message="bwrap missing"))
-    assert run(crit(), v).outcome == Outcome.ERROR
+def test_a_grader_fault_is_an_error() -> None:
+    res = run(crit(), f.not_run("bwrap missing", [f.dense_model("m1", [300])]))
+    assert res.outcome == Outcome.ERROR and res.fault is not None and res.fault.message == "bwrap missing"
 
 
 def test_empty_slot() -> None:

@@ -76,8 +76,22 @@ def test_near_words_restrict_where_to_look() -> None:
 
 
 def test_sources() -> None:
-    assert ask(q(sources=["markdown"]), printed="Trainable params: 302,110").outcome == Outcome.FAILED
-    assert ask(q(sources=["printed"]), printed="Trainable params: 302,110").outcome == Outcome.PASSED
+    printed = "The network has 302,110 trainable parameters"
+    assert ask(q(sources=["markdown"]), printed=printed).outcome == Outcome.FAILED
+    res = ask(q(sources=["printed"]), printed=printed)
+    assert res.outcome == Outcome.PASSED
+    assert res.answer is not None and res.answer.source == "printed" and res.answer.text == "302,110"
+
+
+def test_keras_output_is_not_an_answer() -> None:
+    # model.summary() printed it, not the student: the same number in their own line passes.
+    summary = "Total params: 302,110\nTrainable params: 302,110\nNon-trainable params: 0"
+    assert ask(q(sources=["printed"]), printed=summary).outcome == Outcome.FAILED
+    log = "Epoch 10/10\n1688/1688 [==============================] - 5s 3ms/step - loss: 0.29 - val_accuracy: 0.9120"
+    assert ask(q(answer="accuracy", split="validation", near=["val"]), printed=log, val_acc=0.912).outcome \
+        == Outcome.FAILED
+    assert ask(q(answer="accuracy", split="validation", near=["val"]), printed="val accuracy 0.912",
+               val_acc=0.912).outcome == Outcome.PASSED
 
 
 def test_seconds_per_epoch_within_a_factor() -> None:

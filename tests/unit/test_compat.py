@@ -205,7 +205,7 @@ def test_rubric_opts_in_under_its_run_limits() -> None:
 
     rubric = parse_rubric(RUBRIC.format(mode="keras2"))
     assert rubric.limits.compat == "keras2"
-    assert rubric.limits.to_limits(Limits(cpus=2)) == Limits(cpus=2, timeout_s=60)
+    assert rubric.limits.to_limits(Limits(cpus=2)) == Limits(cpus=2, timeout_s=60, timeout_source="rubric")
     assert parse_rubric(RUBRIC.format(mode="null")).limits.compat is None
     with pytest.raises(RubricError, match="compat"):
         parse_rubric(RUBRIC.format(mode="keras1"))

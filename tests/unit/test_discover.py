@@ -87,6 +87,27 @@ def test_content_hash_covers_every_file_and_not_the_location(tmp_path: Path) -> 
     assert discover(b, staging=tmp_path / "s3")[0].content_hash() != h1
 
 
+def test_submissions_that_share_a_stem_keep_distinct_names(tmp_path: Path) -> None:
+    c = tmp_path / "class"
+    touch(c / "hw.ipynb", NB)
+    touch(c / "HW.py")  # names compare as file systems do: without case
+    touch(c / "hw" / "part1.py")
+    make_zip(c / "hw.zip", {"main.py": "print(2)"})
+    touch(c / "alice.py")
+    found = discover(c, staging=tmp_path / "staging")
+    assert [(s.name, s.label) for s in found] == [("alice", "alice.py"), ("hw", "hw"), ("hw.ipynb", "hw.ipynb"),
+                                                  ("HW.py", "HW.py"), ("hw.zip", "hw.zip")]
+
+
+def test_same_named_students_of_an_export_are_told_apart(tmp_path: Path) -> None:
+    make_zip(tmp_path / "class" / "submissions.zip", {
+        "leeann_111_1_hw.py": "print(1)",
+        "leeann_222_2_hw.py": "print(2)",
+        "smithjane_333_3_hw.py": "print(3)",
+    })
+    assert sorted(run(tmp_path)) == ["leeann_111", "leeann_222", "smithjane"]
+
+
 # ---------------------------------------------------------------------------------------- LMS exports
 
 

@@ -11,7 +11,8 @@ import test_report_samples as s
 
 from grader.errors import ConfigError
 from grader.grading.result import GRADE_SCHEMA_VERSION, GradeResult
-from grader.render.exports.json import load_results, redact, render_bundle, render_json
+from grader.render.audience import for_audience
+from grader.render.exports.json import load_results, render_bundle, render_json
 
 
 def test_golden_result(golden: Callable[[str, str], None]) -> None:
@@ -49,8 +50,11 @@ def test_bad_files_are_refused_with_a_reason(tmp_path: Path, content: str, messa
 
 def test_student_copy_conceals_hidden_criteria_and_notes() -> None:
     r = s.failing_result()
-    red = GradeResult.model_validate_json(render_json(r, audience="student"))
-    hidden = red.criterion("three.best.test")
-    assert hidden.title == "Hidden criterion" and not hidden.message and not hidden.feedback
-    assert all(not c.detail for c in red.criteria) and any(c.detail for c in r.criteria)
-    assert red.score == r.score and redact(r) == red
+    red = GradeResult.model_validate_json(render_json(for_audience(r, "student")))
+    hidden = [c for c in red.criteria if c.hidden]
+    assert [c.id for c in hidden] == ["hidden-1", "hidden-2"] and red.criterion("three.best.test") is None
+    assert all(c.concealed and c.title == "Hidden criterion" and not c.message and not c.feedback
+               and c.points == c.max_points == 0 for c in hidden)
+    assert all(not c.detail and c.true_value is None for c in red.criteria)
+    assert any(c.detail or c.true_value for c in r.criteria)
+    assert red.score == r.score and red.parts == r.parts and for_audience(r, "student") == red

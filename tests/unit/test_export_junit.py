@@ -9,6 +9,7 @@ from collections.abc import Callable
 import test_report_samples as s
 
 from grader.checks.base import Outcome
+from grader.render.audience import for_audience
 from grader.render.exports.junit import render_junit
 
 SUITE_ATTRS = {"name", "tests", "failures", "errors", "skipped", "time"}
@@ -38,7 +39,7 @@ def validate(root: ET.Element) -> None:
 
 def test_one_testcase_per_criterion_with_the_right_element() -> None:
     results = s.class_results()
-    root = ET.fromstring(render_junit(results, audience="instructor"))
+    root = ET.fromstring(render_junit(results))
     validate(root)
     for suite, r in zip(root, results):
         assert len(suite.findall("testcase")) == len(r.criteria)
@@ -54,7 +55,7 @@ def test_one_testcase_per_criterion_with_the_right_element() -> None:
 
 
 def test_hidden_criteria_stay_hidden_in_ci_and_text_stays_valid_xml() -> None:
-    text = render_junit([s.failing_result(), s.hostile_result()])  # student audience by default
+    text = render_junit([for_audience(s.failing_result(), "student"), for_audience(s.hostile_result(), "student")])
     root = ET.fromstring(text)  # control characters and ANSI escapes would make this raise
     validate(root)
     names = [c.get("name") for c in root[0].iter("testcase")]
@@ -63,4 +64,5 @@ def test_hidden_criteria_stay_hidden_in_ci_and_text_stays_valid_xml() -> None:
 
 
 def test_golden_junit(golden: Callable[[str, str], None]) -> None:
-    golden("small-junit.xml", render_junit([s.small_result(), s.small_result(0.8, optimizer="Adam")], ["ana", "ben"]))
+    golden("small-junit.xml", render_junit([for_audience(r, "student") for r in (s.small_result(),
+                                            s.small_result(0.8, optimizer="Adam"))], ["ana", "ben"]))

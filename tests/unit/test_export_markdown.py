@@ -6,12 +6,14 @@ from collections.abc import Callable
 
 import test_report_samples as s
 
-from grader.render.exports.markdown import md, render_class_markdown, render_markdown
+from grader.render.audience import for_audience
+from grader.render.exports.markdown import render_class_markdown, render_markdown
+from grader.render.safe import for_markdown as md
 
 
 def test_summary_leads_with_the_score_and_lists_what_to_fix() -> None:
     r = s.failing_result()
-    text = render_markdown(r, name="bob")
+    text = render_markdown(for_audience(r, "student"), name="bob")
     first = text.splitlines()[0]
     assert first.startswith("### ❌ bob: Neural network basics in Keras") and f"{r.percent:.1f}%" in first
     assert "> **Run crashed**" in text and "Reported figures disagree" in text
@@ -31,4 +33,4 @@ def test_class_markdown() -> None:
 
 
 def test_golden_markdown(golden: Callable[[str, str], None]) -> None:
-    golden("small-summary.md", render_markdown(s.small_result(0.8, optimizer="Adam"), name="ben"))
+    golden("small-summary.md", render_markdown(for_audience(s.small_result(0.8, optimizer="Adam"), "student"), name="ben"))

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import json
-import types
 from pathlib import Path
 
 import evidence_factory as f
 import pytest
 from click.testing import CliRunner
 
+import grader.api as api
+import grader.cli.check as check_cli
 import grader.cli.rubric as cli
 from grader.checks.base import QUICK_MESSAGE, Outcome
 from grader.evidence.model import RunStatus
 from grader.grading.grade import grade
 from grader.grading.result import GradeResult, GradeStatus
+from grader.render.audience import for_audience
 from grader.render.terminal import render_summary
 from grader.rubric.loader import load_rubric, parse_rubric
 from grader.verify.verified import VerificationStatus
@@ -87,9 +89,8 @@ def test_verifier_failure_makes_the_grade_incomplete() -> None:
     assert result.status == GradeStatus.ERROR and result.exit_code == 3
 
 
-def test_sandbox_error_is_an_error_everywhere_it_matters() -> None:
-    ev = f.evidence([], status=RunStatus.SANDBOX_ERROR, message="bubblewrap is not installed")
-    result = grade(f.verify(ev), KERAS)
+def test_a_grader_fault_is_an_error_everywhere_it_matters() -> None:
+    result = grade(f.not_run("bubblewrap is not installed"), KERAS)
     assert result.status == GradeStatus.ERROR and result.exit_code == 3
     assert outcomes(result)["general.sgd"] == Outcome.ERROR
 
@@ -117,8 +118,8 @@ requirements:
     sgd, adam = result.criterion("sgd"), result.criterion("adam")
     assert sgd.hidden and sgd.outcome == Outcome.FAILED and adam.bonus
     assert result.max_score == 2
-    text = render_summary(result)
-    assert "(hidden criterion)" in text and "use SGD" not in text and "rmsprop" not in text.split("Adam")[0]
+    text = render_summary(for_audience(result, "student"))
+    assert "Hidden criterion" in text and "use SGD" not in text and "rmsprop" not in text.split("Adam")[0]
     ok = grade(f.verify(f.evidence([f.dense_model("m1", [10])])), rubric)
     assert ok.status == GradeStatus.PASSED and ok.score == 2  # a failed bonus fails nothing
 
@@ -140,8 +141,8 @@ def fake_api(monkeypatch: pytest.MonkeyPatch, verified, calls: list | None = Non
             calls.append((Path(path), kw))
         return verified(Path(path)) if callable(verified) else verified
 
-    api = types.SimpleNamespace(run_submission=run_submission, default_cpus=lambda: 2)
-    monkeypatch.setattr(cli, "_api", lambda: api)
+    monkeypatch.setattr(api, "run_submission", run_submission)  # the sandbox, faked; the rest is real
+    monkeypatch.setattr(api, "default_cpus", lambda: 2)
 
 
 def test_check_command_exit_codes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -150,21 +151,21 @@ def test_check_command_exit_codes(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     runner = CliRunner()
     calls: list = []
     fake_api(monkeypatch, f.nn_basics_evidence(), calls)
-    res = runner.invoke(cli.check_command, [str(sub), "--rubric", "nn-basics-keras"])
+    res = runner.invoke(check_cli.check_command, [str(sub), "--rubric", "nn-basics-keras"])
     assert res.exit_code == 0, res.output
     assert "Score 100/100" in res.output and "Part one: a single hidden layer" in res.output
     assert calls[0][1]["limits"].timeout_s == 3600 and calls[0][1]["limits"].cpus == 2
-    res = runner.invoke(cli.check_command, [str(sub), "--rubric", "nn-basics-keras", "--json", "--quick"])
+    res = runner.invoke(check_cli.check_command, [str(sub), "--rubric", "nn-basics-keras", "--json", "--quick"])
     assert res.exit_code == 0 and json.loads(res.output)["quick"] is True and calls[-1][1]["quick"] is True
 
     fake_api(monkeypatch, f.verify(f.evidence([f.dense_model("m1", [10], optimizer="Adam")])))
-    res = runner.invoke(cli.check_command, [str(sub), "--rubric", str(ROOT / "rubrics" / "nn-basics-keras.yaml")])
+    res = runner.invoke(check_cli.check_command, [str(sub), "--rubric", str(ROOT / "rubrics" / "nn-basics-keras.yaml")])
     assert res.exit_code == 1 and "-> Compile with optimizer='sgd'" in res.output
 
-    fake_api(monkeypatch, f.verify(f.evidence([], status=RunStatus.SANDBOX_ERROR, message="no bwrap")))
-    assert runner.invoke(cli.check_command, [str(sub), "--rubric", "nn-basics-keras"]).exit_code == 3
+    fake_api(monkeypatch, f.not_run("no bwrap"))
+    assert runner.invoke(check_cli.check_command, [str(sub), "--rubric", "nn-basics-keras"]).exit_code == 3
 
-    res = runner.invoke(cli.check_command, [str(sub), "--rubric", "nn-basics-kears"])
+    res = runner.invoke(check_cli.check_command, [str(sub), "--rubric", "nn-basics-kears"])
     assert res.exit_code == 2 and "did you mean 'nn-basics-keras'?" in res.output
 
 

@@ -163,6 +163,8 @@ def test_the_keras_rubric_grades_a_loop_only_submission_honestly() -> None:
     for c in result.criteria:
         if c.outcome == Outcome.SKIPPED:
             assert PREFIX in c.message, (c.id, c.message)
+            assert c.not_judged is not None and c.not_judged.reasons, c.id  # the decision is typed, not in the words
+            assert set(c.not_judged.model_ids) <= {t.id for t in loops}
     assert outcomes["general.sigmoid"] == outcomes["general.loss"] == Outcome.SKIPPED
     assert outcomes["general.sgd"] == Outcome.PASSED
 
@@ -173,6 +175,12 @@ def test_reports_say_what_was_and_was_not_judged_for_a_loop() -> None:
     assert "big" in j.slots
     assert {c.id for c in j.not_judged} >= {"big.act", "big.val", "sigmoid", "loss"}
     assert {c.id for c in j.judged} >= {"big", "big.trained", "big.lr"}
+    # Renderers read the typed field: reworded messages change nothing.
+    reworded = result.model_copy(update={"criteria": [c.model_copy(update={"message": "reworded"})
+                                                      for c in result.criteria]})
+    [again] = loop_judgements(reworded)
+    assert [c.id for c in again.not_judged] == [c.id for c in j.not_judged]
+    assert all("t1" in c.not_judged.model_ids for c in j.not_judged if c.not_judged is not None)
     text = render_summary(result)
     assert "Hand-written training loop t1 (fills big)" in text
     assert "not judged: big.act" in text and "784 -> 380 -> 10" in text

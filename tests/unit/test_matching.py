@@ -96,3 +96,83 @@ def test_empty_slot_names_the_model_that_plays_another_role() -> None:
     chosen, result = assign([deep, f.dense_model("m2", [300])], slots)
     assert chosen == {"tiny": "m1", "best": None}
     assert "m1 'model_m1' would fit but already fills 'tiny'" in result.slots["best"].why_empty
+
+
+# Near misses: a model that meets no slot exactly goes where it misses by least.
+
+def test_a_near_miss_goes_to_the_slot_it_was_written_for() -> None:
+    # 784-64-10: 50,890 parameters, 890 over the small slot's bar and 249,110 short of the big one's.
+    # Both slots miss one constraint; before distances counted, the first slot in the rubric won.
+    near = f.dense_model("m1", [64])
+    for order in ([BIG, SMALL], [SMALL, BIG]):
+        chosen, result = assign([near], order)
+        assert chosen == {"big": None, "small": "m1"}
+        assert result.slots["small"].unmet == [
+            "50,890 trainable parameters (needs < 50,000): 890 parameters over 50,000"]
+        assert [m.words for m in result.slots["small"].misses] == ["890 parameters over 50,000"]
+        assert "m1 'model_m1' would fit but already fills 'small'" in result.slots["big"].why_empty
+
+
+def test_the_distance_is_relative_to_the_bound() -> None:
+    # 1 layer of 500 units (397,510 parameters) misses '< 50,000' by 695% but is a clean big network;
+    # a second, 62-unit one (49,282) fits the small slot exactly: no swap may put either in the other.
+    chosen, result = assign([f.dense_model("m1", [62]), f.dense_model("m2", [500])], [BIG, SMALL])
+    assert chosen == {"big": "m2", "small": "m1"} and result.slots["small"].misses == []
+    # A model missing both bars lands in the one it misses by less, whichever is first.
+    chosen, result = assign([f.dense_model("m3", [300])], [BIG, SMALL])  # 238,510: 20% short of 300,000
+    assert chosen == {"big": "m3", "small": None}
+    assert result.slots["big"].misses[0].words == "61,490 parameters short of 300,000"
+
+
+def test_layers_short_of_a_deep_slot_say_how_many() -> None:
+    eight = f.dense_model("m1", [32] * 8)
+    chosen, result = assign([eight], [TINY, NARROW, WIDE])
+    assert chosen == {"tiny": None, "narrow": "m1", "wide": None}
+    assert result.slots["narrow"].unmet == ["8 hidden layers (needs >= 10): 2 hidden layers short of 10"]
+
+
+def test_units_past_a_range_go_to_the_nearer_range() -> None:
+    # Ten layers of 55 units miss 'units < 10' by 45 and 'units 10..50' by 5: the medium slot is meant.
+    chosen, result = assign([f.dense_model("m1", [55] * 10)], [TINY, NARROW])
+    assert chosen == {"tiny": None, "narrow": "m1"}
+    assert [m.words for m in result.slots["narrow"].misses] == ["the widest layer has 5 units over 50"]
+
+
+def test_fewer_unmet_constraints_still_come_before_distance() -> None:
+    # Two layers of 20 units (16,330 parameters) miss 'deep' by one constraint, far (6 layers short of
+    # 8), and 'lean' by two, narrowly (330 parameters, 1 unit): the count of unmet constraints decides.
+    model = f.dense_model("m1", [20, 20])
+    slots = [slot("lean", hidden_layers="==2", trainable_params="<16000", units="<=19"),
+             slot("deep", hidden_layers=">=8", units="<50")]
+    chosen, result = assign([model], slots)
+    assert chosen == {"lean": None, "deep": "m1"}
+    assert result.slots["deep"].unmet == ["2 hidden layers (needs >= 8): 6 hidden layers short of 8"]
+
+
+def test_the_rubric_message_names_the_miss() -> None:
+    # The NN-basics exercise, with a small network of 64 units instead of at most 62.
+    from pathlib import Path
+
+    from grader.grading.grade import grade
+    from grader.rubric.loader import load_rubric
+
+    rubric = load_rubric(Path(__file__).resolve().parents[2] / "rubrics" / "nn-basics-keras.yaml")
+    models = f.nn_basics_models()
+    models[1] = f.dense_model("m2", [64], val_acc=0.895, test_acc=0.89, name="small")
+    result = grade(f.verify(f.evidence(models)), rubric)
+    slots = {s.slot: s for s in result.slots}
+    assert slots["one.big"].model_id == "m1" and slots["one.small"].model_id == "m2"
+    small = next(c for c in result.criteria if c.id == "one.small")
+    assert small.outcome.value == "failed" and small.points == 4.0  # one of two constraints, proportional
+    assert small.message.endswith("; 890 parameters over 50,000")
+    # Without the big network, the 64-unit one still goes to the small slot, not the big one.
+    result = grade(f.verify(f.evidence([m for m in models if m.id != "m1"])), rubric)
+    slots = {s.slot: s for s in result.slots}
+    assert slots["one.big"].model_id is None and slots["one.small"].model_id == "m2"
+
+
+BIG = slot("big", hidden_layers="==1", trainable_params=">=300000")
+SMALL = slot("small", hidden_layers="==1", trainable_params="<50000")
+TINY = slot("tiny", hidden_layers=">=10", units="<10")
+NARROW = slot("narrow", hidden_layers=">=10", units="10..50")
+WIDE = slot("wide", hidden_layers=">=10", units="50..100")

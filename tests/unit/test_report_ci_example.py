@@ -19,10 +19,10 @@ WORKFLOW = ROOT / ".github" / "workflows" / "grade-notebooks.yml"
 # The real `grader` command line, with grader.api.run_submission replaced by evidence built in Python:
 # notebooks named *weak* lose most of the rubric, the others earn full marks.
 SHIM = """#!{python}
-import sys, types
+import sys
 sys.path.insert(0, {unit!r})
 import evidence_factory as f
-import grader.cli.rubric as cli
+import grader.api as api
 
 def run_submission(path, **kw):
     if "weak" in str(path):
@@ -32,7 +32,7 @@ def run_submission(path, **kw):
     sub = v.evidence.submission.model_copy(update={{"path": str(path)}})  # as the real run records it
     return v.model_copy(update={{"evidence": v.evidence.model_copy(update={{"submission": sub}})}})
 
-cli._api = lambda: types.SimpleNamespace(run_submission=run_submission, default_cpus=lambda: 2)
+api.run_submission, api.default_cpus = run_submission, lambda: 2
 from grader.cli.app import main
 sys.exit(main())
 """

@@ -11,6 +11,7 @@ import pytest
 import test_report_samples as s
 
 from grader.render.html.figures import MAX_FIGURE_BYTES
+from grader.render.audience import for_audience
 from grader.render.html.report import render_report, write_report
 
 
@@ -88,19 +89,19 @@ def test_layers_and_parameters_show_reported_and_verified(good_html: str) -> Non
 
 def test_answers_sit_next_to_the_graders_values() -> None:
     r = s.small_result(stated="It has 12 trainable parameters.")
-    instructor, student = render_report(r), render_report(r, audience="student")
+    instructor, student = render_report(r), render_report(for_audience(r, "student"))
     assert "Grader's value" in instructor and "39,760" in instructor.split('id="answers"')[1]
     assert "Grader's value" not in student and "39,760" not in student.split('id="answers"')[1].split("</section>")[0]
 
 
 def test_hidden_criteria_show_as_hidden_to_students_only(failing_html: str) -> None:
     r = s.failing_result()
-    student = render_report(r, audience="student")
+    student = render_report(for_audience(r, "student"))
     assert "Categorical cross-entropy loss" in failing_html and "Categorical cross-entropy loss" not in student
     assert "Test accuracy above 92%" not in student and student.count("badge b-hidden") == 2
     assert "Hidden criterion" in student and "Hidden criterion" not in failing_html
     with pytest.raises(ValueError):
-        render_report(r, audience="everyone")  # type: ignore[arg-type]
+        for_audience(r, "everyone")
 
 
 def test_gaps_and_run_problems_are_flagged_loudly(failing_html: str) -> None:

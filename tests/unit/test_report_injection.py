@@ -8,6 +8,7 @@ from pathlib import Path
 import test_report_samples as s
 from test_report_html import Page
 
+from grader.render.audience import for_audience
 from grader.render.html.class_page import render_class_summary
 from grader.render.exports.markdown import render_markdown
 from grader.render.html.report import render_report
@@ -30,8 +31,7 @@ def assert_inert(html: str) -> None:
 def test_student_report_is_inert(tmp_path: Path) -> None:
     r = s.hostile_result()
     for audience in ("student", "instructor"):
-        assert_inert(render_report(r, audience=audience, figures_dir=s.figures_dir(tmp_path, r),
-                                   name=s.XSS))  # type: ignore[arg-type]
+        assert_inert(render_report(for_audience(r, audience), figures_dir=s.figures_dir(tmp_path, r), name=s.XSS))
 
 
 def test_class_summary_is_inert() -> None:
@@ -44,7 +44,7 @@ def test_class_summary_is_inert() -> None:
 
 
 def test_markdown_summary_is_inert() -> None:
-    md = render_markdown(s.hostile_result(), name=s.XSS, audience="instructor")
+    md = render_markdown(s.hostile_result(), name=s.XSS)
     assert "<script" not in md and "<img" not in md and "&lt;script&gt;" in md
 
 

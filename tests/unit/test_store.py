@@ -11,6 +11,7 @@ import pytest
 
 from grader.pipeline.classgrade import grade_folder
 from grader.evidence.model import RunStatus, SubmissionInfo
+from grader.faults import Culprit, Fault, Phase
 from grader.pipeline.executors.base import Job, JobOutcome
 from grader.grading.grade import grade
 from grader.evidence.merge import merge_verified
@@ -97,7 +98,7 @@ def test_a_changed_file_or_environment_runs_again(klass: Path, tmp_path: Path, m
     graded, ex = run(klass, tmp_path)
     assert ex.ran == ["bob"]
     assert {r.student.name: r.how for r in graded.results} == {"ann": "cached", "bob": "ran", "cy_adam": "cached"}
-    monkeypatch.setattr("grader.pipeline.classgrade.environment", lambda files, **kw: {**environment(files, **kw), "keras": "99.0"})
+    monkeypatch.setattr("grader.pipeline.plan.environment", lambda files, **kw: {**environment(files, **kw), "keras": "99.0"})
     _, ex = run(klass, tmp_path)
     assert sorted(ex.ran) == ["ann", "bob", "cy_adam"]
     _, ex = run(klass, tmp_path, quick=True)  # quick runs are other evidence
@@ -134,18 +135,20 @@ def test_refused_archives_and_grader_failures_are_results(tmp_path: Path) -> Non
     class Failing(FakeExecutor):
         def run(self, jobs, on_event=None):
             for job in jobs:
-                from grader.pipeline.executors.base import problem_evidence, run_job
+                from grader.pipeline.executors.base import fault_evidence, run_job
 
                 if job.problem:
                     ve = run_job(job)  # what workers do for a refused upload: no run at all
                 else:
-                    ve = problem_evidence(job, RunStatus.SANDBOX_ERROR, "the host broke")
+                    ve = fault_evidence(job, Fault(phase=Phase.RUN, culprit=Culprit.ENVIRONMENT, kind="SandboxError",
+                                                        message="the host broke"))
                 yield JobOutcome(job.key, ve.model_dump_json(), 0.0)
 
     graded, _ = run(folder, tmp_path, executor=Failing())
     res = {r.student.name: r.result for r in graded.results}
     assert res["bad"].run.status == RunStatus.INVALID and "could not read the archive" in res["bad"].run.message
-    assert res["ann"].run.status == RunStatus.SANDBOX_ERROR and res["ann"].status.value == "error"
+    assert res["ann"].run.status == RunStatus.NOT_RUN and res["ann"].status.value == "error"
+    assert [f.culprit for f in res["ann"].faults] == [Culprit.ENVIRONMENT]
     assert graded.exit_code == 3  # the grader could not grade ann
     with ResultsStore(tmp_path / "r.sqlite") as db:
         assert db.run_count() == 1  # the refused upload is stored; the grader failure is retried next time

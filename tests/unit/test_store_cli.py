@@ -12,9 +12,13 @@ from click.testing import CliRunner
 from test_store import RUBRIC, FakeExecutor
 
 import grader.pipeline.classgrade as classgrade
-from grader.cli.grade import ClassProgress, grade_command
+import grader.pipeline.plan as plan_stage
+import grader.pipeline.run as run_stage
+from grader.cli.grade import grade_command
 from grader.evidence.model import RunStatus
-from grader.pipeline.executors.base import JobOutcome, detect_gpus, problem_evidence
+from grader.faults import Culprit, Fault, Phase
+from grader.render.progress import ClassProgress
+from grader.pipeline.executors.base import JobOutcome, detect_gpus, fault_evidence
 
 
 @pytest.fixture
@@ -24,8 +28,8 @@ def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("ann", "bob"):
         (folder / f"{name}.py").write_text(f"print('{name}')\n")
     (tmp_path / "rubric.yaml").write_text(RUBRIC)
-    monkeypatch.setattr(classgrade, "_executor", lambda executor, **kw: (FakeExecutor(), True))
-    monkeypatch.setattr(classgrade, "detect_gpus", lambda: [])
+    monkeypatch.setattr(run_stage, "_executor", lambda executor, **kw: (FakeExecutor(), True))
+    monkeypatch.setattr(plan_stage, "detect_gpus", lambda: [])
     return tmp_path
 
 
@@ -56,12 +60,16 @@ def test_exit_3_when_the_grader_could_not_grade_one(setup: Path, monkeypatch: py
     class Broken(FakeExecutor):
         def run(self, jobs, on_event=None):
             for job in jobs:
-                ve = problem_evidence(job, RunStatus.SANDBOX_ERROR, "no sandbox here")
+                ve = fault_evidence(job, Fault(phase=Phase.RUN, culprit=Culprit.ENVIRONMENT, kind="SandboxError",
+                                                message="no sandbox here"))
                 yield JobOutcome(job.key, ve.model_dump_json(), 0.0)
 
-    monkeypatch.setattr(classgrade, "_executor", lambda executor, **kw: (Broken(), True))
+    monkeypatch.setattr(run_stage, "_executor", lambda executor, **kw: (Broken(), True))
     res = invoke(setup, "--format", "csv")
-    assert res.exit_code == 3 and "could not grade 2" in res.output
+    assert res.exit_code == 3 and "could not grade 2 submission(s); they are retried on the next run" in res.output
+    monkeypatch.setattr(run_stage, "_executor", lambda executor, **kw: (FakeExecutor(), True))
+    again = invoke(setup, "--format", "csv")  # what the message promised
+    assert again.exit_code == 0 and "graded 2 submission(s)" in again.output and ": 2 run," in again.output
 
 
 @pytest.mark.parametrize("extra, words", [

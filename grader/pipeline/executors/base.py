@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from grader.evidence.model import Evidence, Limits, RunInfo, RunStatus, SubmissionInfo
+from grader.faults import Culprit, Fault, Phase
 from grader.verify.verified import VerifiedEvidence
 
 # (job key, event) -> None; events are run_submission's progress events plus
@@ -41,6 +42,7 @@ class Job:
     compat: str | None = None  # 'keras2': Keras 2 calls accepted (grader.evidence.shims)
     python: str | None = None  # the course interpreter (grader.intake.environments); None: the grader's own
     runtime: str | None = None  # 'tf-keras': the legacy Keras 2 runtime
+    adapt: str | None = None  # 'none': no adaptation to the grading machine (grader_probe.adapt); None: on
 
 
 @dataclass
@@ -70,22 +72,34 @@ def _info(job: Job) -> SubmissionInfo:
     return SubmissionInfo(path=job.label, kind=job.kind, sha256=job.key, size=job.size)
 
 
-def problem_evidence(job: Job, status: RunStatus, message: str) -> VerifiedEvidence:
+def problem_evidence(job: Job, status: RunStatus, message: str,
+                     faults: tuple[Fault, ...] = ()) -> VerifiedEvidence:
     """A run that never happened (a refused archive) or broke in the grader: a result all the same."""
     from grader.sandbox import isolation
 
     host = isolation.detect()
     run = RunInfo(status=status, message=message, isolation=host.level, isolation_notes=list(host.notes),
                   limits=job.limits, python=__import__("sys").version.split()[0])
-    return VerifiedEvidence(evidence=Evidence(submission=_info(job), run=run))
+    return VerifiedEvidence(evidence=Evidence(submission=_info(job), run=run), faults=faults)
+
+
+def fault_evidence(job: Job, fault: Fault) -> VerifiedEvidence:
+    """The grader could not run the submission: its run is 'not_run', and the fault says why and whose it is."""
+    return problem_evidence(job, RunStatus.NOT_RUN, fault.message, (fault,))
+
+
+def grader_fault(exc: BaseException, message: str, *, phase: Phase = Phase.GRADER,
+                 culprit: Culprit | None = None, subject: str | None = None) -> Fault:
+    """A fault for an exception the grader's own machinery caught around a submission."""
+    return Fault.from_exception(exc, phase=phase, culprit=culprit, message=message, subject=subject)
 
 
 def run_job(job: Job, *, verifier: Any = None, progress: Callable[[dict[str, Any]], None] | None = None,
             gpu: str | None = None) -> VerifiedEvidence:
     """Run every entry of a job and merge the evidence. Never raises because of the submission;
-    a grader failure becomes a 'sandbox_error' run (not stored, so the next run retries it)."""
+    a grader failure becomes a 'not_run' run with a Fault (the grader's or its host's: retried next time)."""
     from grader.api import run_submission
-    from grader.errors import GraderError
+    from grader.errors import GraderError, VerifierError
     from grader.evidence.merge import merge_verified
 
     if job.problem is not None:
@@ -107,9 +121,11 @@ def run_job(job: Job, *, verifier: Any = None, progress: Callable[[dict[str, Any
                 root / entry, datasets=job.datasets, limits=job.limits, continue_on_error=job.continue_on_error,
                 quick=job.quick, cpus=job.limits.cpus, verifier=verifier, keep_files=keep, progress=progress,
                 workdir=root if job.folder_source else None, gpu=gpu, compat=job.compat,
-                python=job.python, runtime=job.runtime)
+                python=job.python, runtime=job.runtime, adapt=job.adapt)
         except GraderError as exc:
-            return problem_evidence(job, RunStatus.SANDBOX_ERROR, f"{entry}: the grader could not run it: {exc}")
+            phase = Phase.VERIFY if isinstance(exc, VerifierError) else Phase.RUN
+            return fault_evidence(job, grader_fault(exc, f"{entry}: the grader could not run it: {exc}", phase=phase,
+                                                    subject=entry))
         parts.append((entry, verified))
     return merge_verified(parts, submission=_info(job), file_dirs=dirs or None)
 
@@ -145,4 +161,5 @@ def detect_gpus() -> list[str]:
     return found
 
 
-__all__ = ["EventSink", "Executor", "Job", "JobOutcome", "default_cores", "detect_gpus", "problem_evidence", "run_job"]
+__all__ = ["EventSink", "Executor", "Job", "JobOutcome", "default_cores", "detect_gpus", "fault_evidence", "grader_fault",
+           "problem_evidence", "run_job"]

@@ -23,8 +23,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from grader.evidence.model import RunStatus
-from grader.pipeline.executors.base import EventSink, Job, JobOutcome, problem_evidence, run_job
+from grader.faults import Culprit, Fault, Phase
+from grader.pipeline.executors.base import EventSink, Job, JobOutcome, fault_evidence, grader_fault, run_job
 
 # Progress events a worker forwards (the rest are big, or of no use to a progress bar).
 FORWARDED = {"entry_start", "cell_start", "fit_start", "epoch"}
@@ -84,7 +84,7 @@ def _work(job: Job) -> JobOutcome:
         verified = run_job(job, verifier=_worker["verifier"], progress=progress, gpu=_worker["gpu"])
     except Exception as exc:  # a grader bug: one submission's result, not the whole class's
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        verified = problem_evidence(job, RunStatus.SANDBOX_ERROR, f"the grader failed on this submission: {detail}")
+        verified = fault_evidence(job, grader_fault(exc, f"the grader failed on this submission: {detail}"))
     seconds = time.perf_counter() - t0
     events.put((job.key, {"event": "job_end", "worker": name, "student": job.name}))
     return JobOutcome(job.key, verified.model_dump_json(), seconds, worker=name)
@@ -175,7 +175,7 @@ class LocalExecutor:
 
 
 def _broken(job: Job, message: str) -> JobOutcome:
-    verified = problem_evidence(job, RunStatus.SANDBOX_ERROR, message)
+    verified = fault_evidence(job, Fault(phase=Phase.GRADER, culprit=Culprit.ENVIRONMENT, kind="worker", message=message))
     return JobOutcome(job.key, verified.model_dump_json(), 0.0, worker="")
 
 

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import ConfigError
-from grader.evidence.model import RunStatus
-from grader.pipeline.executors.base import EventSink, Job, JobOutcome, problem_evidence, run_job
+from grader.faults import Culprit
+from grader.pipeline.executors.base import EventSink, Job, JobOutcome, fault_evidence, grader_fault, run_job
 from grader.pipeline.executors.local import FORWARDED, _small
 
 MAX_KEPT_BYTES = 256 * 2**20  # what a task may send back for the reports
@@ -96,7 +96,7 @@ def run_task(job: Job, blob: bytes, use_gpu: bool, events: Any = None,
             verified = run_job(local, verifier=_verifier(job.datasets, job.limits.cpus), gpu=gpu,
                                progress=_forwarder(events, job, slot))
         except Exception as exc:  # a grader failure on this node: that submission's result
-            verified = problem_evidence(job, RunStatus.SANDBOX_ERROR, f"the grader failed on a Ray worker: {exc}")
+            verified = fault_evidence(job, grader_fault(exc, f"the grader failed on a Ray worker: {exc}"))
         kept = None
         if keep is not None and keep.is_dir():
             files = [p.relative_to(keep).as_posix() for p in sorted(keep.rglob("*")) if p.is_file()]
@@ -160,7 +160,8 @@ class RayExecutor:
                     try:
                         verified_json, seconds, where, kept = ray.get(ref)
                     except Exception as exc:  # the task or its node died
-                        ve = problem_evidence(job, RunStatus.SANDBOX_ERROR, f"the Ray task failed: {exc}")
+                        ve = fault_evidence(job, grader_fault(exc, f"the Ray task failed: {exc}",
+                                                              culprit=Culprit.ENVIRONMENT))
                         yield JobOutcome(job.key, ve.model_dump_json(), 0.0, worker=slot)
                         continue
                     if on_event is not None:

@@ -2,14 +2,14 @@
 
 from grader.render.exports.csv import render_gradebook, write_gradebook
 from grader.render.exports.gradescope import gradescope_results, render_gradescope
-from grader.render.exports.json import load_results, redact, render_json
+from grader.render.exports.json import load_results, render_bundle, render_json
 from grader.render.exports.junit import render_junit
 from grader.render.exports.markdown import render_class_markdown, render_markdown
 
 __all__ = [
            "gradescope_results",
            "load_results",
-           "redact",
+           "render_bundle",
            "render_class_markdown",
            "render_gradebook",
            "render_gradescope",

@@ -1,7 +1,8 @@
 """Gradebook CSV: one row per student, a column per criterion, the total, and a points-possible row.
 
-The layout follows what Canvas and Moodle import (see docs/reports.md for the column names). Cells
-that a spreadsheet would read as a formula are neutralised: names and paths come from students.
+The layout follows what Canvas and Moodle import (see docs/reports.md for the column names). Every
+text cell goes through :func:`grader.render.safe.for_csv`, so none runs as a formula: names and paths
+come from students. A concealed criterion (a student's copy) shows no points of its own.
 """
 
 from __future__ import annotations
@@ -13,28 +14,21 @@ from pathlib import Path
 
 from grader.checks.base import Outcome
 from grader.grading.result import GradeResult
-from grader.render.safe import clean, student_names
+from grader.render.safe import for_csv, student_names
 
 FIXED_COLUMNS = ["Student", "Submission", "Status", "Run status"]
 TOTAL_COLUMNS = ["Total", "Percent"]
 POINTS_POSSIBLE = "Points Possible"
-# OWASP's list: a leading =, +, -, @, tab or carriage return makes Excel/LibreOffice/Sheets evaluate the cell.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 Cell = str | float | None
 
 
-def neutralise(value: str) -> str:
-    """Prefix a quote so a spreadsheet shows the text instead of running it as a formula."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
-def criterion_columns(results: Sequence[GradeResult]) -> list[tuple[str, float]]:
-    """(criterion id, max points) in first-seen order across all results."""
-    seen: dict[str, float] = {}
+def criterion_columns(results: Sequence[GradeResult]) -> list[tuple[str, float | None]]:
+    """(criterion id, max points) in first-seen order across all results; no maximum for a concealed one."""
+    seen: dict[str, float | None] = {}
     for r in results:
         for c in r.criteria:
-            seen.setdefault(c.id, c.max_points)
+            seen.setdefault(c.id, None if c.concealed else c.max_points)
     return list(seen.items())
 
 
@@ -49,10 +43,10 @@ def gradebook_rows(results: Sequence[GradeResult], names: Sequence[str] | None =
         rows.append([POINTS_POSSIBLE, None, None, None] + [mp for _, mp in columns] + [max_total, 100.0])
     for r, name in zip(results, names):
         by_id = {c.id: c for c in r.criteria}
-        # A skipped criterion was not graded: an empty cell, not a zero.
-        cells: list[Cell] = [by_id[cid].points if cid in by_id and by_id[cid].outcome != Outcome.SKIPPED else None
-                             for cid, _ in columns]
-        rows.append([clean(name), clean(r.submission.path), r.status.value, r.run.status.value] + cells
+        # A skipped criterion was not graded: an empty cell, not a zero. A concealed one counts only in the total.
+        cells: list[Cell] = [c.points if (c := by_id.get(cid)) and c.outcome != Outcome.SKIPPED and not c.concealed
+                             else None for cid, _ in columns]
+        rows.append([name, r.submission.path, r.status.value, r.run.status.value] + cells
                     + [r.score, r.percent])
     return rows
 
@@ -62,7 +56,7 @@ def _cell(value: Cell) -> str:
         return ""
     if isinstance(value, float):
         return f"{value:g}"
-    return neutralise(value)
+    return for_csv(value)
 
 
 def render_gradebook(results: Sequence[GradeResult], names: Sequence[str] | None = None, *,

@@ -2,7 +2,8 @@
 
 A result file is exactly ``GradeResult.model_dump(mode="json")``: it carries ``schema_version``, so a
 reader can refuse what a newer grader wrote instead of misreading it. A bundle of several results is
-``{"format": "grader.results", "schema_version": N, "results": [...]}``.
+``{"format": "grader.results", "schema_version": N, "results": [...]}``. A student's copy
+(:func:`grader.render.audience.for_audience`) is the same schema with what it withholds emptied.
 """
 
 from __future__ import annotations
@@ -14,31 +15,23 @@ from typing import Any
 
 from grader.errors import ConfigError
 from grader.grading.result import GRADE_SCHEMA_VERSION, GradeResult
-from grader.render.html.view import Audience
 
 BUNDLE_FORMAT = "grader.results"
 MAX_RESULT_BYTES = 64 * 1024 * 1024
 
 
-def redact(result: GradeResult) -> GradeResult:
-    """The student's copy: hidden criteria lose their title, message and feedback; instructor notes go."""
-    criteria = [c.model_copy(update={"detail": ""} if not c.hidden else
-                             {"title": "Hidden criterion", "message": "", "feedback": "", "detail": ""})
-                for c in result.criteria]
-    return result.model_copy(update={"criteria": criteria})
+def result_data(result: GradeResult) -> dict[str, Any]:
+    return result.model_dump(mode="json")
 
 
-def result_data(result: GradeResult, audience: Audience = "instructor") -> dict[str, Any]:
-    return (redact(result) if audience == "student" else result).model_dump(mode="json")
+def render_json(result: GradeResult, *, indent: int | None = 2) -> str:
+    """The result as stored: pass the copy for its audience (:func:`grader.render.audience.for_audience`)."""
+    return json.dumps(result_data(result), indent=indent, ensure_ascii=False, sort_keys=False) + "\n"
 
 
-def render_json(result: GradeResult, *, audience: Audience = "instructor", indent: int | None = 2) -> str:
-    return json.dumps(result_data(result, audience), indent=indent, ensure_ascii=False, sort_keys=False) + "\n"
-
-
-def render_bundle(results: Sequence[GradeResult], *, audience: Audience = "instructor") -> str:
+def render_bundle(results: Sequence[GradeResult]) -> str:
     return json.dumps({"format": BUNDLE_FORMAT, "schema_version": GRADE_SCHEMA_VERSION,
-                       "results": [result_data(r, audience) for r in results]}, indent=2, ensure_ascii=False) + "\n"
+                       "results": [result_data(r) for r in results]}, indent=2, ensure_ascii=False) + "\n"
 
 
 def _parse(data: Any, where: str) -> GradeResult:

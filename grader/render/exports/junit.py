@@ -1,7 +1,8 @@
 """JUnit XML: one <testsuite> per submission, one <testcase> per criterion.
 
 failed -> <failure>, error -> <error>, skipped -> <skipped>, the form CI systems (GitHub, GitLab,
-Jenkins) read. The default audience is 'student' because CI logs are usually visible to the student.
+Jenkins) read. CI logs are usually visible to the student: pass their copy
+(:func:`grader.render.audience.for_audience`); a concealed criterion shows only its outcome.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from pathlib import Path
 
 from grader.checks.base import Outcome
 from grader.grading.result import CriterionResult, GradeResult
-from grader.render.safe import clean, pts, student_names
-from grader.render.html.view import Audience, concealed
+from grader.render.safe import for_xml, pts, student_names
 
 _ELEMENT = {Outcome.FAILED: "failure", Outcome.ERROR: "error", Outcome.SKIPPED: "skipped"}
 MAX_TEXT = 20_000
@@ -21,12 +21,12 @@ MAX_TEXT = 20_000
 
 
 def _text(s: str) -> str:
-    s = clean(s)  # ElementTree escapes markup but writes control characters that make the XML invalid
+    s = for_xml(s)  # ElementTree escapes markup but writes control characters that make the XML invalid
     return s if len(s) <= MAX_TEXT else s[-MAX_TEXT:]
 
 
-def _testcase(suite: ET.Element, r: GradeResult, c: CriterionResult, n: int, audience: Audience) -> None:
-    hide = concealed(c, audience)
+def _testcase(suite: ET.Element, r: GradeResult, c: CriterionResult, n: int) -> None:
+    hide = c.concealed
     name = f"hidden criterion {n}" if hide else f"{c.id}: {_text(c.title)}"
     case = ET.SubElement(suite, "testcase", classname=f"{r.rubric.id}.{c.part or 'other'}", name=name, time="0")
     if hide:
@@ -44,8 +44,7 @@ def _testcase(suite: ET.Element, r: GradeResult, c: CriterionResult, n: int, aud
         el.text = "\n".join(body)
 
 
-def junit_tree(results: Sequence[GradeResult], names: Sequence[str] | None = None, *,
-               audience: Audience = "student") -> ET.Element:
+def junit_tree(results: Sequence[GradeResult], names: Sequence[str] | None = None) -> ET.Element:
     names = list(names) if names is not None else student_names([r.submission.path for r in results])
     root = ET.Element("testsuites", name="grader")
     totals = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
@@ -62,7 +61,7 @@ def junit_tree(results: Sequence[GradeResult], names: Sequence[str] | None = Non
                            ("rubric", f"{r.rubric.id} {r.rubric.version}"), ("submission", _text(r.submission.path))):
             ET.SubElement(props, "property", name=key, value=value)
         for n, c in enumerate(r.criteria, 1):
-            _testcase(suite, r, c, n, audience)
+            _testcase(suite, r, c, n)
         out = ET.SubElement(suite, "system-out")
         out.text = f"run {r.run.status.value}: {_text(r.run.message)}\n" + _text(r.evidence.evidence.run.log_tail)
         for k, v in counts.items():
@@ -72,15 +71,13 @@ def junit_tree(results: Sequence[GradeResult], names: Sequence[str] | None = Non
     return root
 
 
-def render_junit(results: Sequence[GradeResult], names: Sequence[str] | None = None, *,
-                 audience: Audience = "student") -> str:
-    tree = junit_tree(results, names, audience=audience)
+def render_junit(results: Sequence[GradeResult], names: Sequence[str] | None = None) -> str:
+    tree = junit_tree(results, names)
     ET.indent(tree)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(tree, encoding="unicode") + "\n"
 
 
-def write_junit(results: Sequence[GradeResult], path: Path, names: Sequence[str] | None = None, *,
-                audience: Audience = "student") -> Path:
+def write_junit(results: Sequence[GradeResult], path: Path, names: Sequence[str] | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_junit(results, names, audience=audience), encoding="utf-8")
+    path.write_text(render_junit(results, names), encoding="utf-8")
     return path

@@ -1,37 +1,26 @@
 """Markdown summaries for a CI job summary ($GITHUB_STEP_SUMMARY) or a pull-request comment.
 
-GitHub renders HTML inside Markdown, so student text is escaped for both: markup characters become
-entities and table cells lose their pipes and line breaks.
+GitHub renders HTML inside Markdown, so student text is escaped for both
+(:func:`grader.render.safe.for_markdown`): markup characters become entities and table cells lose
+their pipes and line breaks. Pass the copy for the reader's audience
+(:func:`grader.render.audience.for_audience`); a concealed criterion shows only its outcome.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from grader.checks.base import Outcome
 from grader.evidence.model import RunStatus
 from grader.grading.result import GradeResult
-from grader.render.safe import clean, pts, student_names
-from grader.render.html.view import Audience, concealed
+from grader.render.safe import for_markdown as md
+from grader.render.safe import pts, student_names
 from grader.verify.verified import FigureStatus
 
-# Emphasis, code, tables and link brackets; with '[' and ']' escaped no link can form, so '(' stays.
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 _ICON = {"passed": "✅", "failed": "❌", "error": "⚠️"}
 
 
-def md(text: str | None, limit: int = 500) -> str:
-    """Inline-safe Markdown text: one line, no HTML, no emphasis or links the student did not earn."""
-    s = " ".join(clean(text).split())
-    if len(s) > limit:
-        s = s[: limit - 1] + "…"
-    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", s)
-
-
-def render_markdown(result: GradeResult, *, name: str | None = None, audience: Audience = "student",
-                    heading: int = 3) -> str:
+def render_markdown(result: GradeResult, *, name: str | None = None, heading: int = 3) -> str:
     r = result
     h = "#" * heading
     who = f"{md(name)}: " if name else ""
@@ -58,7 +47,7 @@ def render_markdown(result: GradeResult, *, name: str | None = None, audience: A
     if todo:
         lines += ["", "| Not passed | Points | What the grader saw | What to change |", "| --- | ---: | --- | --- |"]
         for c in todo:
-            if concealed(c, audience):
+            if c.concealed:
                 lines.append(f"| hidden criterion | –/– | {c.outcome.value} | |")
             else:
                 lines.append(f"| {md(c.title)} | {pts(c.points)}/{pts(c.max_points)} | {md(c.message)} "

@@ -13,7 +13,7 @@ from grader.evidence.model import RunStatus
 from grader.grading.result import GradeResult
 from grader.render.html.charts import histogram
 from grader.render.html.report import csp_script_hash, environment
-from grader.render.safe import clean, pts, relative_link, seconds, student_names
+from grader.render.safe import for_html, pts, relative_link, seconds, student_names
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def criterion_stats(results: Sequence[GradeResult]) -> list[CriterionStats]:
     for r in results:
         titles = {p.id: p.title for p in r.parts}
         for c in r.criteria:
-            s = stats.setdefault(c.id, CriterionStats(c.id, clean(c.title), clean(titles.get(c.part, "")),
+            s = stats.setdefault(c.id, CriterionStats(c.id, for_html(c.title), for_html(titles.get(c.part, "")),
                                                      c.max_points))
             s.counts[c.outcome.value] += 1
             s.points += c.points
@@ -71,7 +71,9 @@ def failures_by_cause(results: Sequence[GradeResult], names: Sequence[str]) -> d
     groups: dict[str, list[tuple[str, str]]] = {}
     for r, n in zip(results, names):
         if r.run.status != RunStatus.COMPLETED:
-            groups.setdefault(r.run.status.value, []).append((n, clean(r.run.message)))
+            # A cell that took later cells with it is the cause worth reading, not the count of errors.
+            cause = r.evidence.evidence.cascades[0].sentence() if r.evidence.evidence.cascades else r.run.message
+            groups.setdefault(r.run.status.value, []).append((n, for_html(cause)))
     return dict(sorted(groups.items(), key=lambda kv: (-len(kv[1]), order.index(kv[0]))))
 
 
@@ -93,19 +95,22 @@ def _script() -> str:
 
 def render_class_summary(results: Sequence[GradeResult], *, names: Sequence[str] | None = None,
                          hrefs: Sequence[str | None] | None = None, title: str | None = None) -> str:
-    """One HTML page for the class. ``hrefs`` are links (relative to the page) to each student's report."""
+    """One HTML page for the class. ``hrefs`` are links (relative to the page) to each student's report.
+
+    It shows what ``results`` hold: pass every result's copy for the page's audience
+    (:func:`grader.render.audience.for_audience_all`)."""
     names = list(names) if names is not None else student_names([r.submission.path for r in results])
     hrefs = list(hrefs) if hrefs is not None else [None] * len(results)
-    rows = [StudentRow(clean(n), relative_link(h), r.percent, pts(r.score), pts(r.max_score), r.status.value, r.run.status.value,
+    rows = [StudentRow(for_html(n), relative_link(h), r.percent, pts(r.score), pts(r.max_score), r.status.value, r.run.status.value,
                        r.run.duration_s, r.outcome_counts.get("failed", 0) + r.outcome_counts.get("error", 0))
             for r, n, h in zip(results, names, hrefs)]
     pcts = [r.percent for r in results]
-    rubrics = sorted({f"{clean(r.rubric.title)} ({r.rubric.id} {r.rubric.version})" for r in results})
+    rubrics = sorted({f"{for_html(r.rubric.title)} ({r.rubric.id} {r.rubric.version})" for r in results})
     script = _script()
     ctx = dict(
         lang="en", script_src=csp_script_hash(script), script=script,
         grader_version=results[0].grader_version if results else "unknown",
-        title=clean(title) if title else (clean(results[0].rubric.title) if results else "No submissions"),
+        title=for_html(title) if title else (for_html(results[0].rubric.title) if results else "No submissions"),
         rubrics=rubrics, rows=rows, n=len(results),
         passed=sum(1 for r in results if r.status.value == "passed"),
         mean=f"{statistics.fmean(pcts):.1f}" if pcts else "–",

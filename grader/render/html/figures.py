@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.evidence.model import FigureRecord
-from grader.render.safe import clean
+from grader.render.safe import for_html
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MAX_FIGURE_BYTES = 2 * 1024 * 1024
@@ -30,19 +30,19 @@ class FigureView:
 
 def describe(fig: FigureRecord) -> tuple[str, str]:
     """(caption, alt text) from what the probe recorded about the figure's axes."""
-    titles = [clean(a.title) for a in fig.axes if a.title]
-    caption = clean(fig.suptitle) or "; ".join(titles) or f"Figure {fig.index + 1}"
+    titles = [for_html(a.title) for a in fig.axes if a.title]
+    caption = for_html(fig.suptitle) or "; ".join(titles) or f"Figure {fig.index + 1}"
     bits = []
     for a in fig.axes:
         what = []
         if a.lines:
-            labels = [clean(line.label) for line in a.lines if line.label]
+            labels = [for_html(line.label) for line in a.lines if line.label]
             what.append(f"{len(a.lines)} line(s)" + (f": {', '.join(labels)}" if labels else ""))
         if a.images:
             what.append(f"{len(a.images)} image(s)")
         if a.bars:
             what.append(f"{a.bars} bar(s)")
-        axes = " vs ".join(x for x in (clean(a.ylabel), clean(a.xlabel)) if x)
+        axes = " vs ".join(x for x in (for_html(a.ylabel), for_html(a.xlabel)) if x)
         bits.append(", ".join(what) + (f" ({axes})" if axes else ""))
     alt = f"Figure {fig.index + 1} drawn by the submission: {caption}"
     if any(bits):

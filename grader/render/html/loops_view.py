@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from grader.render.loops import loop_judgements
 from grader.grading.result import GradeResult
 from grader.render.html.charts import Chart, history_charts
-from grader.render.safe import clean
+from grader.render.safe import for_html
 
 
 @dataclass(frozen=True)
@@ -27,9 +27,9 @@ def loop_views(r: GradeResult) -> list[LoopView]:
         losses = [s.value for s in t.losses if s.value is not None]
         title = f"{t.id} hand-written training loop" + (f" (fills {', '.join(j.slots)})" if j.slots else "")
         out.append(LoopView(
-            anchor=f"model-{t.id}", title=clean(title), facts=[(k, clean(v)) for k, v in j.facts],
-            judged=[(c.id, c.outcome.value, clean(c.message)) for c in j.judged],
-            not_judged=[(c.id, clean(c.message)) for c in j.not_judged],
+            anchor=f"model-{t.id}", title=for_html(title), facts=[(k, for_html(v)) for k, v in j.facts],
+            judged=[(c.id, c.outcome.value, for_html(c.message)) for c in j.judged],
+            not_judged=[(c.id, for_html(c.message)) for c in j.not_judged],
             charts=history_charts({"loss": losses}) if len(losses) >= 2 else [],
         ))
     return out

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from grader.evidence.model import FitRecord, LayerInfo, ModelRecord, ParamCounts
 from grader.grading.result import GradeResult
 from grader.render.html.charts import Chart, history_charts
-from grader.render.safe import clean, num, seconds
+from grader.render.safe import for_html, num, seconds
 from grader.verify.verified import FigureStatus, ModelVerification
 
 
@@ -52,7 +52,7 @@ def _config(layer: LayerInfo) -> str:
     for key in ("units", "filters", "kernel_size", "strides", "pool_size", "activation", "rate"):
         v = getattr(layer, key)
         if v is not None:
-            bits.append(f"{key}={'x'.join(map(str, v)) if isinstance(v, list) else clean(str(v))}")
+            bits.append(f"{key}={'x'.join(map(str, v)) if isinstance(v, list) else for_html(str(v))}")
     return ", ".join(bits)
 
 
@@ -71,7 +71,7 @@ def layer_rows(m: ModelRecord, v: ModelVerification | None) -> tuple[list[str], 
         ver = verified[i] if verified is not None and i < len(verified) else None
         base = rep or ver
         assert base is not None
-        cells = [str(i + 1), clean(base.name), clean(base.class_name), _config(base), _shape(base.output_shape),
+        cells = [str(i + 1), for_html(base.name), for_html(base.class_name), _config(base), _shape(base.output_shape),
                  num(rep.params, 6) if rep else "–"]
         flag = ""
         if verified is not None:
@@ -106,8 +106,8 @@ def figure_rows(v: ModelVerification | None) -> list[Row]:
         flag = ("the submission reported a different value; the verified one counts"
                 if f.status == FigureStatus.MISMATCH else "")
         gap = "" if f.gap is None else f"{f.gap:+.4g}"
-        rows.append(Row([clean(f.name) + (f" ({f.split})" if f.split else ""), num(f.reported), num(f.verified),
-                         f.status.value, gap, clean(f.note)], flag,
+        rows.append(Row([for_html(f.name) + (f" ({f.split})" if f.split else ""), num(f.reported), num(f.verified),
+                         f.status.value, gap, for_html(f.note)], flag,
                         "not re-measured" if f.status == FigureStatus.REPORTED else "consistent"))
     return rows
 
@@ -124,9 +124,11 @@ def fit_view(f: FitRecord) -> FitView:
     if f.epoch_seconds:
         bits.append(f"{seconds(sum(f.epoch_seconds) / len(f.epoch_seconds))} per epoch")
     if f.callbacks:
-        bits.append("callbacks " + ", ".join(clean(c.class_name) for c in f.callbacks))
-    if not f.finished:
-        bits.append("did not finish" + (f": {clean(f.error)}" if f.error else ""))
+        bits.append("callbacks " + ", ".join(for_html(c.class_name) for c in f.callbacks))
+    if f.cut:  # its figures are those of a partial training
+        bits.append(f"cut by a time limit after {f.epochs_run} of {f.epochs_requested or '?'} epochs")
+    elif not f.finished:
+        bits.append("did not finish" + (f": {for_html(f.error)}" if f.error else ""))
     if f.quick:
         bits.append("cut short by quick mode")
     return FitView(f"fit {f.index + 1}", "; ".join(bits), history_charts(f.history, x0=f.initial_epoch + 1))
@@ -138,14 +140,14 @@ def model_views(r: GradeResult) -> list[ModelView]:
         v = r.evidence.verification(m.id)
         head, layers = layer_rows(m, v)
         opt = m.optimizer
-        facts = [("Kind", f"{clean(m.class_name)} ({m.kind}, {m.framework})"),
+        facts = [("Kind", f"{for_html(m.class_name)} ({m.kind}, {m.framework})"),
                  ("Input shape", _shape(m.input_shape) or "–"),
-                 ("Optimizer", (clean(opt.class_name) + (f", learning rate {num(opt.learning_rate)}"
+                 ("Optimizer", (for_html(opt.class_name) + (f", learning rate {num(opt.learning_rate)}"
                                                          if opt.learning_rate is not None else "")
-                                + (f", schedule {clean(opt.schedule)}" if opt.schedule else "")) if opt else "–"),
-                 ("Loss", clean(m.loss) or "–"), ("Metrics", ", ".join(clean(x) for x in m.metrics) or "–")]
-        vtext = (v.status.value + (f": {clean(v.message)}" if v.message else "")) if v else "not verified"
-        out.append(ModelView(anchor=f"model-{m.id}", title=f"{m.id} '{clean(m.name)}'", facts=facts,
+                                + (f", schedule {for_html(opt.schedule)}" if opt.schedule else "")) if opt else "–"),
+                 ("Loss", for_html(m.loss) or "–"), ("Metrics", ", ".join(for_html(x) for x in m.metrics) or "–")]
+        vtext = (v.status.value + (f": {for_html(v.message)}" if v.message else "")) if v else "not verified"
+        out.append(ModelView(anchor=f"model-{m.id}", title=f"{m.id} '{for_html(m.name)}'", facts=facts,
                              verification=vtext, verification_status=v.status.value if v else "none",
                              layer_head=head, layers=layers, params=param_rows(m, v), figures=figure_rows(v),
                              fits=[fit_view(f) for f in m.fits]))
@@ -163,11 +165,11 @@ class SlotView:
 
 def slot_views(r: GradeResult) -> tuple[list[SlotView], list[tuple[str, str, list[tuple[str, str]]]]]:
     """Slots with the model that filled each, and for every unused model why it filled none."""
-    slots = [SlotView(clean(s.title), s.slot, f"{s.model_id} '{clean(s.model_name)}'" if s.model_id else "",
+    slots = [SlotView(for_html(s.title), s.slot, f"{s.model_id} '{for_html(s.model_name)}'" if s.model_id else "",
                       f"model-{s.model_id}" if s.model_id else "",
-                      [clean(u) for u in s.unmet] or ([clean(s.message)] if not s.model_id else []))
+                      [for_html(u) for u in s.unmet] or ([for_html(s.message)] if not s.model_id else []))
              for s in r.slots]
-    unused = [(f"{u.model_id} '{clean(u.model_name)}'" + ("" if u.trained else " (never finished training)"),
-               f"model-{u.model_id}", [(sid, "; ".join(clean(x) for x in why)) for sid, why in u.reasons.items()])
+    unused = [(f"{u.model_id} '{for_html(u.model_name)}'" + ("" if u.trained else " (never finished training)"),
+               f"model-{u.model_id}", [(sid, "; ".join(for_html(x) for x in why)) for sid, why in u.reasons.items()])
               for u in r.unassigned]
     return slots, unused

@@ -19,8 +19,8 @@ from grader.grading.result import GradeResult
 from grader.render.html.figures import figure_views
 from grader.render.html.loops_view import loop_views
 from grader.render.html.models_view import model_views, slot_views
-from grader.render.safe import clean, pts, relative_link
-from grader.render.html.view import AUDIENCES, Audience, answer_views, part_views, run_facts
+from grader.render.safe import for_html, pts, relative_link
+from grader.render.html.view import answer_views, part_views, run_facts
 from grader.verify.verified import FigureStatus, VerificationStatus
 
 _CLEAN_RUNS = (RunStatus.COMPLETED,)
@@ -61,61 +61,58 @@ def alerts(r: GradeResult) -> list[Alert]:
         out.append(Alert("Reported figures disagree with the grader's measurements:",
                          f"{what}. The grader's verified values were used; see Models."))
     if r.run.status not in _CLEAN_RUNS:
-        out.append(Alert(f"The run ended with status '{r.run.status.value}':", clean(r.run.message) + ".",
+        started = "".join(f" {for_html(c.sentence())}." for c in r.evidence.evidence.cascades)  # where it began
+        out.append(Alert(f"The run ended with status '{r.run.status.value}':", for_html(r.run.message) + "." + started,
                          warn=r.run.status == RunStatus.COMPLETED_WITH_ERRORS))
     bad = [v for v in r.evidence.verifications
            if v.status in (VerificationStatus.UNSAFE, VerificationStatus.ERROR)]
     for v in bad:
-        out.append(Alert(f"Model {v.model_id} could not be verified ({v.status.value}):", clean(v.message), warn=True))
+        out.append(Alert(f"Model {v.model_id} could not be verified ({v.status.value}):", for_html(v.message), warn=True))
     return out
 
 
 def errors(r: GradeResult) -> list[ErrorView]:
     run = r.evidence.evidence.run
     out = [ErrorView(f"Cell {e.cell_index + 1}" + (f" [{e.execution_count}]" if e.execution_count else ""),
-                     clean(e.ename), clean(e.evalue), clean(e.traceback)) for e in run.cell_errors]
+                     for_html(e.ename), for_html(e.evalue), for_html(e.traceback)) for e in run.cell_errors]
     if run.script_error:
         e = run.script_error
-        out.append(ErrorView("Script" + (f", line {e.lineno}" if e.lineno else ""), clean(e.ename),
-                             clean(e.evalue), clean(e.traceback)))
+        out.append(ErrorView("Script" + (f", line {e.lineno}" if e.lineno else ""), for_html(e.ename),
+                             for_html(e.evalue), for_html(e.traceback)))
     return out
 
 
-def report_context(r: GradeResult, *, audience: Audience = "instructor", figures_dir: Path | None = None,
-                   name: str | None = None, class_link: str | None = None,
-                   reveal_answers: bool | None = None) -> dict[str, object]:
-    if audience not in AUDIENCES:
-        raise ValueError(f"audience must be one of {AUDIENCES}, not {audience!r}")
-    reveal = audience == "instructor" if reveal_answers is None else reveal_answers
+def report_context(r: GradeResult, *, figures_dir: Path | None = None, name: str | None = None,
+                   class_link: str | None = None) -> dict[str, object]:
+    answers = answer_views(r)
     slots, unused = slot_views(r)
     counts = ", ".join(f"{v} {k}" for k, v in r.outcome_counts.items() if v)
     return dict(
         lang="en", script_src="'none'", grader_version=r.grader_version or "unknown",
-        name=clean(name) or Path(r.submission.path).stem, submission=clean(r.submission.path),
-        kind=r.submission.kind, rubric_title=clean(r.rubric.title), rubric_id=r.rubric.id,
+        name=for_html(name) or Path(r.submission.path).stem, submission=for_html(r.submission.path),
+        kind=r.submission.kind, rubric_title=for_html(r.rubric.title), rubric_id=r.rubric.id,
         rubric_version=r.rubric.version, rubric_sha=r.rubric.sha256[:12], schema_version=r.schema_version,
-        audience=audience, pct=f"{r.percent:.1f}", score=pts(r.score), max_score=pts(r.max_score),
+        concealed=sum(1 for c in r.criteria if c.concealed), pct=f"{r.percent:.1f}", score=pts(r.score), max_score=pts(r.max_score),
         meter=f"{max(0.0, min(r.percent, 100.0)):.1f}", status=r.status.value, counts=counts, quick=r.quick,
         skipped_points=pts(r.skipped_points), alerts=alerts(r), class_link=relative_link(class_link),
-        parts=part_views(r, audience), answers=answer_views(r, audience, reveal), reveal_answers=reveal,
+        parts=part_views(r), answers=answers, reveal_answers=any(a.truth for a in answers),
         slots=slots, unused=unused, models=model_views(r), loops=loop_views(r),
         figures=figure_views(r.evidence.evidence.figures, figures_dir), run_facts=run_facts(r),
-        errors=errors(r), warnings=[clean(w) for w in r.evidence.evidence.warnings],
+        errors=errors(r), warnings=[for_html(w) for w in r.evidence.evidence.warnings],
         diagnoses=r.evidence.evidence.diagnoses,
-        shims=[s.model_copy(update={"detail": clean(s.detail), "file": clean(s.file) if s.file else None})
+        shims=[s.model_copy(update={"detail": for_html(s.detail), "file": for_html(s.file) if s.file else None})
                for s in r.evidence.evidence.shims],
-        run_notes=[n.model_copy(update={"detail": clean(n.detail)}) for n in r.evidence.evidence.run_notes],
-        log_tail=clean(r.evidence.evidence.run.log_tail),
+        run_notes=[n.model_copy(update={"detail": for_html(n.detail)}) for n in r.evidence.evidence.run_notes],
+        log_tail=for_html(r.evidence.evidence.run.log_tail),
     )
 
 
-def render_report(result: GradeResult, *, audience: Audience = "instructor", figures_dir: Path | None = None,
-                  name: str | None = None, class_link: str | None = None,
-                  reveal_answers: bool | None = None) -> str:
-    """The report as one HTML document. ``figures_dir`` is the run's output folder (PNG files in it
-    are embedded); ``class_link`` adds a link back to a class summary page."""
-    ctx = report_context(result, audience=audience, figures_dir=figures_dir, name=name, class_link=class_link,
-                         reveal_answers=reveal_answers)
+def render_report(result: GradeResult, *, figures_dir: Path | None = None, name: str | None = None,
+                  class_link: str | None = None) -> str:
+    """The report as one HTML document, showing what ``result`` holds: pass the copy for the reader's
+    audience (:func:`grader.render.audience.for_audience`). ``figures_dir`` is the run's output folder
+    (PNG files in it are embedded); ``class_link`` adds a link back to a class summary page."""
+    ctx = report_context(result, figures_dir=figures_dir, name=name, class_link=class_link)
     return environment().get_template("report.html.j2").render(**ctx)
 
 

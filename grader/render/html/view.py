@@ -1,21 +1,19 @@
 """What a report shows, decided once in Python so templates only lay it out.
 
-``audience='student'`` conceals hidden criteria (title, message, points) and the grader's own
-answers to questions; ``'instructor'`` shows everything. Every string that came from the
-submission goes through :func:`clean`; escaping is the template engine's job (autoescape is on).
+The result arrives with its audience applied (:mod:`grader.render.audience`): a concealed criterion
+shows as hidden, an answer shows the grader's value when the result still carries it. Every string
+that came from the submission goes through :func:`for_html`; escaping is the template engine's job
+(autoescape is on).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
 from grader.checks.base import Outcome
 from grader.grading.result import CriterionResult, GradeResult
-from grader.render.safe import clean, num, pts, seconds
+from grader.render.safe import for_html, num, pts, seconds
 
-Audience = Literal["student", "instructor"]
-AUDIENCES = ("student", "instructor")
 QUESTION_CHECK = "questions.answer"
 
 
@@ -50,47 +48,45 @@ class AnswerView:
     truth: str
 
 
-def concealed(c: CriterionResult, audience: Audience) -> bool:
-    return c.hidden and audience == "student"
-
-
-def criterion_view(c: CriterionResult, audience: Audience) -> CriterionView:
-    if concealed(c, audience):
-        return CriterionView(id="", title="Hidden criterion", verdict="hidden", points="–", max_points="–",
+def criterion_view(c: CriterionResult) -> CriterionView:
+    if c.concealed:
+        return CriterionView(id="", title=for_html(c.title), verdict="hidden", points="–", max_points="–",
                              bonus=c.bonus, concealed=True)
     skipped = c.outcome == Outcome.SKIPPED
     return CriterionView(
-        id=c.id, title=clean(c.title), verdict=c.outcome.value, points="–" if skipped else pts(c.points),
-        max_points=pts(c.max_points), message=clean(c.message), feedback=clean(c.feedback),
-        detail=clean(c.detail) if audience == "instructor" else "",
+        id=c.id, title=for_html(c.title), verdict=c.outcome.value, points="–" if skipped else pts(c.points),
+        max_points=pts(c.max_points), message=for_html(c.message), feedback=for_html(c.feedback),
+        detail=for_html(c.detail),
         figure_status=c.figure_status.value if c.figure_status else None, bonus=c.bonus)
 
 
-def part_views(r: GradeResult, audience: Audience) -> list[PartView]:
+def part_views(r: GradeResult) -> list[PartView]:
     known = {p.id for p in r.parts}
-    out = [PartView(clean(p.title), pts(p.score), pts(p.max_score),
-                    [criterion_view(c, audience) for c in r.criteria if c.part == p.id]) for p in r.parts]
-    stray = [criterion_view(c, audience) for c in r.criteria if c.part not in known]
+    out = [PartView(for_html(p.title), pts(p.score), pts(p.max_score),
+                    [criterion_view(c) for c in r.criteria if c.part == p.id]) for p in r.parts]
+    stray = [criterion_view(c) for c in r.criteria if c.part not in known]
     if stray:  # a result written by another grader version may carry parts we do not list
         out.append(PartView("Other", "", "", stray))
     return out
 
 
-def answer_views(r: GradeResult, audience: Audience, reveal: bool) -> list[AnswerView]:
-    """Question criteria: what the student wrote next to what the grader computed."""
-    return [AnswerView(clean(c.title), c.outcome.value, clean(c.message),
-                       clean(c.detail).removeprefix("true value ") if reveal else "")
-            for c in r.criteria if c.check == QUESTION_CHECK and not concealed(c, audience)]
+def answer_views(r: GradeResult) -> list[AnswerView]:
+    """Question criteria: what the student wrote next to what the grader computed (instructor copies
+    carry the true value; a student's copy does not)."""
+    return [AnswerView(for_html(c.title), c.outcome.value, for_html(c.message), c.truth())
+            for c in r.criteria if c.check == QUESTION_CHECK and not c.concealed]
 
 
 def run_facts(r: GradeResult) -> list[tuple[str, str]]:
     run = r.evidence.evidence.run
     lim = run.limits
-    facts = [("Run status", f"{run.status.value}: {clean(run.message)}"),
-             ("Isolation", run.isolation.value + (f" ({'; '.join(clean(n) for n in run.isolation_notes)})"
+    facts = [("Run status", f"{run.status.value}: {for_html(run.message)}"),
+             ("Isolation", run.isolation.value + (f" ({'; '.join(for_html(n) for n in run.isolation_notes)})"
                                                  if run.isolation_notes else "")),
-             ("Limits", (f"{seconds(lim.timeout_s)} total, {seconds(lim.cell_timeout_s)} per cell, "
-                         f"{lim.memory_mb:,} MiB memory, {lim.cpus} CPU thread(s), {lim.output_mb} MiB output")),
+             ("Limits", (f"{seconds(lim.timeout_s)} total ({lim.timeout_source.value}), "
+                         + (f"{seconds(lim.cell_timeout_s)} per cell ({lim.cell_timeout_source.value}), "
+                            if lim.cell_timeout_s is not None else "no separate limit per cell, ")
+                         + f"{lim.memory_mb:,} MiB memory, {lim.cpus} CPU thread(s), {lim.output_mb} MiB output")),
              ("Total time", seconds(run.duration_s))]
     epoch_times = [f"{m.id}" + (f" fit {f.index + 1}" if len(m.fits) > 1 else "")
                    + f": {seconds(sum(f.epoch_seconds) / len(f.epoch_seconds))} × {len(f.epoch_seconds)}"
@@ -115,5 +111,5 @@ def run_facts(r: GradeResult) -> list[tuple[str, str]]:
         shims = r.evidence.evidence.shims
         what = f"Keras 2 calls accepted on Keras 3 ({len(shims)} place(s) listed below)" if shims \
             else "no Keras 2 call needed it"
-        facts.append(("Compatibility mode", f"{clean(run.compat)}: {what}"))
+        facts.append(("Compatibility mode", f"{for_html(run.compat)}: {what}"))
     return facts

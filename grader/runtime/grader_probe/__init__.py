@@ -17,6 +17,8 @@ def install() -> None:
     from grader_probe import datasets, figures, importhook, kerasprobe, tfloop
 
     importhook.install()
+    # First: the grader's seeds go in before anything else can draw a random number.
+    __import__("grader_probe.seeding").seeding.register()
     __import__("grader_probe.legacy").legacy.register()  # versions used; `import keras` -> tf_keras if legacy
     kerasprobe.register()
     tfloop.register()
@@ -25,3 +27,5 @@ def install() -> None:
     # After kerasprobe: the Keras 2 shims wrap its wrappers, so it records the mapped calls.
     __import__("grader_probe.compat").compat.register()
     __import__("grader_probe.wild").wild.register()  # Colab/laptop code: pip, magics, Drive, paths
+    # After wild: its google.colab finder must come before adapt's finder of last resort.
+    __import__("grader_probe.adapt").adapt.register()  # the student's machine: GPU, visualisation, relocations

@@ -1,7 +1,11 @@
 """Runs one submission inside the sandbox: a script in this process, a notebook via nbclient.
 
-Usage: python -m grader_probe.driver {script|notebook} PATH [--cell-timeout S]
+Usage: python -m grader_probe.driver {script|notebook} PATH [--run-timeout S] [--cell-timeout S]
        [--stop-on-error] [--output-limit BYTES]
+
+A cell may run for what remains of the run's time unless a per-cell limit is given: the run's
+own limit then fires here, a little before the host's kill, so the cell is interrupted cleanly
+(the model it was training is saved, the outputs are written) instead of the whole run being lost.
 
 Everything it learns goes to the event log; it never decides a grade.
 """
@@ -10,8 +14,10 @@ from __future__ import annotations
 
 import argparse
 import builtins
+import json
 import os
 import re
+import signal
 import sys
 import time
 import traceback
@@ -21,6 +27,43 @@ from grader_probe import events
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 PRINTED_CAP = 1024 * 1024
 TB_FRAMES = 200
+STARTED = time.monotonic()  # as early as the driver can: the host's clock started a little before
+DEADLINE_FILE = "deadline.json"  # read by the probe's epoch callback to estimate whether a fit will finish
+
+
+def reserve(run_timeout: float) -> float:
+    """Seconds kept back from the run's limit when a cell runs into it: enough to interrupt the cell, let
+    the probe save the model it was training and write the outputs before the host's own kill."""
+    return min(60.0, max(min(10.0, 0.25 * run_timeout), 0.1 * run_timeout))  # a short run keeps most of its time
+
+
+def cell_budget(cell_limit: float | None, run_left: float | None) -> tuple[float | None, str]:
+    """Seconds the next cell may run, and which limit sets that: 'cell' (a per-cell limit the rubric or an
+    option gave) or 'run' (what the run's own limit leaves). No per-cell limit cuts what the run allows."""
+    if run_left is None:
+        return cell_limit, "cell"
+    if cell_limit is not None and cell_limit <= run_left:
+        return cell_limit, "cell"
+    return max(run_left, 0.0), "run"
+
+
+def _run_left(run_timeout: float | None) -> float | None:
+    if run_timeout is None:
+        return None
+    return run_timeout - reserve(run_timeout) - (time.monotonic() - STARTED)
+
+
+def _publish_deadline(seconds: float | None, limit: str, value: float | None) -> None:
+    """Tell the kernel's probe when the cell now running will be stopped (an estimate, for display)."""
+    base = events.out_dir()
+    if not base:
+        return
+    try:
+        with open(os.path.join(base, DEADLINE_FILE), "w", encoding="utf-8") as fh:
+            json.dump({"deadline": None if seconds is None else time.time() + seconds, "limit": limit,
+                       "seconds": value}, fh)
+    except OSError:
+        pass
 
 
 def _student_lineno(tb, path: str) -> int | None:
@@ -41,7 +84,23 @@ def _format_tb(exc: BaseException, path: str) -> str:
     return text[-20000:]
 
 
-def run_script(path: str) -> int:
+class RunLimitReached(KeyboardInterrupt):
+    """Raised in a script when the run's time is nearly spent: like Ctrl-C, it ends a fit cleanly (the probe
+    saves the model in training) a few seconds before the host would kill the whole process."""
+
+
+def _arm_run_limit(seconds: float | None) -> None:
+    if seconds is None or not hasattr(signal, "setitimer"):
+        return
+
+    def fire(signum, frame):
+        raise RunLimitReached("the run's time limit was reached")
+
+    signal.signal(signal.SIGALRM, fire)
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.01))
+
+
+def run_script(path: str, run_timeout: float | None = None) -> int:
     path = os.path.abspath(path)
     try:
         with open(path, "rb") as fh:
@@ -55,17 +114,26 @@ def run_script(path: str) -> int:
     sys.path.insert(0, os.path.dirname(path))
     namespace = {"__name__": "__main__", "__file__": path, "__builtins__": builtins}
     status, extra, code_out = "ok", {}, 0
+    _arm_run_limit(_run_left(run_timeout))
     try:
         exec(code, namespace)
+    except RunLimitReached:
+        status, code_out = "run_limit", 1
+        events.emit("time_limit", limit="run", seconds=run_timeout, cell_index=None, started=True)
     except SystemExit as exc:
         code_out = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         status = "exit" if code_out else "ok"
         extra = {"exit_code": code_out}
     except BaseException as exc:  # everything the student's code raised is data
         status, code_out = "exception", 1
+        from grader_probe import seeding
+
+        seeding.note_failure(exc)
         extra = {"ename": type(exc).__name__, "evalue": str(exc)[:2000],
                  "lineno": _student_lineno(exc.__traceback__, path), "traceback": _format_tb(exc, path)}
     finally:
+        if hasattr(signal, "setitimer"):
+            signal.setitimer(signal.ITIMER_REAL, 0)
         from grader_probe import figures, tfloop
 
         figures.record_open_figures()
@@ -79,7 +147,8 @@ class OutputLimitExceeded(Exception):
     pass
 
 
-def run_notebook(path: str, cell_timeout: float, stop_on_error: bool, output_limit: int) -> int:
+def run_notebook(path: str, cell_timeout: float | None, stop_on_error: bool, output_limit: int,
+                 run_timeout: float | None = None) -> int:
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import DeadKernelError
@@ -114,10 +183,10 @@ def run_notebook(path: str, cell_timeout: float, stop_on_error: bool, output_lim
     def on_cell_error(cell, cell_index, execute_reply, **_):
         replies[cell_index] = dict(execute_reply.get("content") or {})
 
+    current: dict[str, float | None] = {"budget": None}  # the running cell's limit (nbclient's own is whole seconds)
     client = Client(
-        nb, timeout=cell_timeout, kernel_name="python3", allow_errors=True, interrupt_on_timeout=True,
-        error_on_timeout={"ename": "CellTimeoutError", "evalue": f"cell ran past {cell_timeout:g} s",
-                          "traceback": []},
+        nb, timeout=None, timeout_func=lambda cell: current["budget"], kernel_name="python3", allow_errors=True,
+        interrupt_on_timeout=True,
         resources={"metadata": {"path": os.path.dirname(os.path.abspath(path))}}, record_timing=False,
         on_cell_error=on_cell_error,
     )
@@ -125,6 +194,21 @@ def run_notebook(path: str, cell_timeout: float, stop_on_error: bool, output_lim
     with client.setup_kernel():
         for n, index in enumerate(code_cells):
             cell = nb.cells[index]
+            budget, limit = cell_budget(cell_timeout, _run_left(run_timeout))
+            if limit == "run" and budget is not None and budget < 1.0:
+                # The run's time is spent: the cells left are not started, and the host need not kill.
+                events.emit("time_limit", limit="run", seconds=run_timeout, cell_index=index, started=False)
+                status, extra = "run_limit", {"cell_index": index}
+                break
+            # Set per cell: nbclient reads both as the cell runs (a budget of 0 would mean none: see above).
+            current["budget"] = budget
+            value = cell_timeout if limit == "cell" else run_timeout
+            client.error_on_timeout = {
+                "ename": "CellTimeoutError",
+                "evalue": (f"cell ran past its {value:g} s limit" if limit == "cell"
+                           else f"the run's {value:g} s time limit was reached in this cell"),
+                "traceback": []}
+            _publish_deadline(budget, limit, value)
             events.emit("cell_start", index=index, n=n + 1, of=len(code_cells))
             started = time.perf_counter()
             try:
@@ -138,18 +222,29 @@ def run_notebook(path: str, cell_timeout: float, stop_on_error: bool, output_lim
             ran += 1
             errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
             reply = replies.pop(index, None)
-            if reply and reply.get("ename") == "CellTimeoutError":
+            timed_out = bool(reply and reply.get("ename") == "CellTimeoutError")
+            if timed_out:
                 # Where the interrupt landed is the useful part of the traceback.
                 errors = [{"ename": "CellTimeoutError", "evalue": reply.get("evalue", ""),
                            "traceback": [line for o in errors for line in o.get("traceback", [])]}]
+                events.emit("time_limit", limit=limit, seconds=value, cell_index=index, started=True)
             for err in errors:
                 events.emit("cell_error", cell_index=index, execution_count=n + 1, ename=err.get("ename", ""),
                             evalue=str(err.get("evalue", ""))[:2000],
                             traceback=_ANSI.sub("", "\n".join(err.get("traceback", [])))[-20000:])
             events.emit("cell_end", index=index, seconds=round(time.perf_counter() - started, 3))
+            if timed_out and limit == "run":
+                status, extra = "run_limit", {"cell_index": index}
+                break
             if errors and stop_on_error:
                 status = "stopped"
                 break
+        if status == "run_limit":
+            # Record the run before the kernel goes: the host's own kill is only seconds away.
+            _write_outputs(nb, "".join(printed))
+            events.emit("run_end", status=status, cells_run=ran, **extra)
+            client.shutdown_kernel = "immediate"
+            return 0
     _write_outputs(nb, "".join(printed))
     events.emit("run_end", status=status, cells_run=ran, **extra)
     return 0
@@ -173,15 +268,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="grader_probe.driver")
     parser.add_argument("kind", choices=["script", "notebook"])
     parser.add_argument("path")
-    parser.add_argument("--cell-timeout", type=float, default=900.0)
+    parser.add_argument("--cell-timeout", type=float, default=None,
+                        help="Per-cell limit in seconds; default: what remains of --run-timeout.")
+    parser.add_argument("--run-timeout", type=float, default=None,
+                        help="The whole run's limit in seconds (the host enforces it; cells stop a little before).")
     parser.add_argument("--stop-on-error", action="store_true")
     parser.add_argument("--output-limit", type=int, default=16 * 1024 * 1024)
     args = parser.parse_args(argv)
     events.emit("run_start", kind=args.kind, path=args.path, python=sys.version.split()[0])
     os.chdir(os.path.dirname(os.path.abspath(args.path)))
     if args.kind == "script":
-        return run_script(args.path)
-    return run_notebook(args.path, args.cell_timeout, args.stop_on_error, args.output_limit)
+        run_left = _run_left(args.run_timeout)
+        _publish_deadline(run_left, "run", args.run_timeout)
+        return run_script(args.path, args.run_timeout)
+    return run_notebook(args.path, args.cell_timeout, args.stop_on_error, args.output_limit, args.run_timeout)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import itertools
 import os
+from json import load as _load
 import threading
 import time
 from typing import Any, Callable
@@ -77,8 +78,39 @@ def _make_callback(base: type, record: dict[str, Any], mid: str) -> Any:
             record["epochs_run"] += 1
             events.emit("epoch", model=mid, fit=record["index"], epoch=epoch + 1,
                         epochs=record.get("epochs_requested"), logs=logs, seconds=round(seconds, 4))
+            if record["epochs_run"] == ESTIMATE_AFTER:
+                estimate(mid, record)
 
     return GraderProbeCallback()
+
+
+ESTIMATE_AFTER = 2  # epochs: the first one also pays for tracing the graph, the second shows the pace
+
+
+def estimate(mid: str, record: dict[str, Any]) -> None:
+    """Will this fit finish before the limit that stops its cell? Said early, as a progress event.
+
+    The driver writes when the running cell will be stopped (DEADLINE_FILE); the remaining epochs are
+    priced at the last epoch's seconds. Display only: nothing is graded on it.
+    """
+    base, requested = events.out_dir(), record.get("epochs_requested")
+    if not base or not isinstance(requested, int):
+        return
+    try:
+        with open(os.path.join(base, "deadline.json"), encoding="utf-8") as fh:
+            info = _load(fh)
+        deadline = float(info["deadline"])
+    except Exception:  # no limit published (a run without one), or a file the submission spoiled
+        return
+    done = int(record["epochs_run"])
+    remaining = requested - int(record.get("initial_epoch") or 0) - done
+    if remaining <= 0 or not record["epoch_seconds"]:
+        return
+    per_epoch = float(record["epoch_seconds"][-1])
+    needed, left = remaining * per_epoch, deadline - time.time()
+    events.emit("fit_estimate", model=mid, fit=record["index"], epoch=done, epochs=requested,
+                seconds_per_epoch=round(per_epoch, 3), needed_s=round(needed, 1), left_s=round(left, 1),
+                will_finish=needed <= left, limit=info.get("limit"), limit_s=info.get("seconds"))
 
 
 def _floatable(value: Any) -> bool:
@@ -182,6 +214,7 @@ def patch_model_class(cls: type, framework: str, callback_base: Callable[[], typ
             events.emit("probe_warning", message=f"evaluate not recorded: {exc!r}")
         return result
 
+    compile._grader_probe = True  # type: ignore[attr-defined]  (no override of the student's: _keep_compile_on_load)
     cls.compile, cls.fit, cls.evaluate = compile, fit, evaluate
     cls._grader_probe_patched = True
 
@@ -230,6 +263,31 @@ def _on_keras_model(module: Any) -> None:
         return orig_load_weights(self, *args, **kwargs)
 
     module.Model.load_weights = load_weights
+    _keep_compile_on_load()
+
+
+def _keep_compile_on_load() -> None:
+    """Keras compiles a reloaded model only when its class's compile is Trainer.compile (a subclass's own
+    compile is respected); the probe's and compat's wrappers are no override, so a model the student
+    saves and loads back stays compiled, as it does outside the grader."""
+    from keras.src.trainers.trainer import Trainer
+
+    orig = Trainer.compile_from_config
+    if getattr(orig, "_grader_probe", False):
+        return
+
+    def compile_from_config(self, config):
+        compile_fn = type(self).compile
+        if not (getattr(compile_fn, "_grader_probe", False) or getattr(compile_fn, "_grader_compat", False)):
+            return orig(self, config)
+        from keras.src.saving import serialization_lib
+
+        self.compile(**serialization_lib.deserialize_keras_object(config))
+        if hasattr(self, "optimizer") and self.built:
+            self.optimizer.build(self.trainable_variables)
+
+    compile_from_config._grader_probe = True  # type: ignore[attr-defined]
+    Trainer.compile_from_config = compile_from_config
 
 
 def _on_tf_keras_training(module: Any) -> None:

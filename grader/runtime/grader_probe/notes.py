@@ -63,14 +63,17 @@ def called_from_student(depth: int = 2) -> bool:
         return False
 
 
-def note(kind: str, topic: str, detail: str, subjects: Iterable[str] = (), *, echo: bool = True) -> None:
-    """Record a note once per (topic, detail); `subjects` are the packages, files or paths it names."""
-    key = (topic, detail)
+def note(kind: str, topic: str, detail: str, subjects: Iterable[str] = (), *, echo: bool = True,
+         per_line: bool = False) -> None:
+    """Record a note once per (topic, detail), or once per line of the student's code with `per_line`;
+    `subjects` are the packages, files or paths it names."""
+    line = student_line(3)
+    key = (topic, detail, line) if per_line else (topic, detail)
     if key in _seen:
         return
     _seen.add(key)
     events.emit("run_note", kind=kind, topic=topic, detail=detail[:600],
-                subjects=[str(s)[:300] for s in list(subjects)[:20]], line=student_line(3))
+                subjects=[str(s)[:300] for s in list(subjects)[:20]], line=line)
     if echo:
         try:
             _PRINT(f"[grader] {detail}\n")

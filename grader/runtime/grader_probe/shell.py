@@ -4,7 +4,8 @@ The sandbox has no network: pip would retry for minutes and then fail, wget woul
 DNS error nobody reads. So pip installs of packages already importable are skipped with a note
 naming the version the grader provides, installs of anything else fail at once with a note
 naming the packages, network fetches fail at once naming the file they would have written, and
-other commands (ls, unzip, nvidia-smi) run as written inside the sandbox, with a note. These are
+`nvidia-smi` on a grader with no GPU is answered with an adaptation note (see adapt.py), and
+other commands (ls, unzip) run as written inside the sandbox, with a note. These are
 the rules; shellhooks.py is where IPython and scripts are made to follow them.
 """
 
@@ -14,6 +15,7 @@ import importlib.util
 import os
 import re
 import shlex
+import shutil
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -42,11 +44,22 @@ _SEPARATORS = {"&&", "||", ";", "|", "&"}
 class Action:
     """What to do with one simple command."""
 
-    kind: str  # 'pip', 'pip-skip', 'system', 'fetch', 'run'
+    kind: str  # 'pip', 'pip-skip', 'system', 'fetch', 'gpu', 'run'
     argv: list[str]
     packages: list[str] = field(default_factory=list)
     url: str = ""
     target: str = ""
+
+
+def _no_gpu_adapted() -> bool:
+    """nvidia-smi is answered by the grader when adaptation is on and this machine shows no GPU (the
+    sandbox hides GPUs with an empty CUDA_VISIBLE_DEVICES unless the run was given one)."""
+    from grader_probe import adapt
+
+    if not adapt.active():
+        return False
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    return visible is not None and visible.strip() in ("", "-1") or shutil.which("nvidia-smi") is None
 
 
 def _strip_prefix(argv: list[str]) -> list[str]:
@@ -132,6 +145,8 @@ def classify(argv: list[str]) -> Action:
         return Action("run", argv)
     if exe in _SYSTEM_INSTALLERS:
         return Action("system", argv)
+    if exe == "nvidia-smi" and _no_gpu_adapted():
+        return Action("gpu", argv)
     if exe in _FETCHERS or (exe == "git" and "clone" in argv[1:]) or (exe == "git" and "pull" in argv[1:]):
         if exe == "git":
             args, skip = [], False
@@ -178,6 +193,7 @@ def _normalize(name: str) -> str:
 
 
 _dists: dict[str, list[str]] | None = None
+failed_installs: set[str] = set()  # normalized names whose pip install failed in this run
 
 
 def installed(name: str) -> tuple[bool, str]:
@@ -224,18 +240,38 @@ def pip_install(action: Action) -> tuple[int, str]:
         ok, label = installed(name) if name == spec or not ("://" in name or "/" in name) else (False, name)
         (present if ok else missing).append((spec, name, label))
     out = ""
+    standins = _drawn_by_stand_ins(missing)
+    if standins:
+        missing = [m for m in missing if m not in standins]
+        names = ", ".join(name for _, name, _ in standins)
+        from grader_probe import adapt
+
+        adapt.note("skipped", f"pip install of {names} skipped: it only draws models, and the grader provides a "
+                   "stand-in that draws nothing", [name for _, name, _ in standins])
+        out += f"[grader] pip install of {names} skipped: the grader provides a stand-in\n"
     if present:
         what = ", ".join(label + (f" (asked for {spec})" if spec != name else "") for spec, name, label in present)
         notes.note("provided", "pip", f"pip install skipped: provided by the grader's environment: {what}",
                    [name for _, name, _ in present])
         out += f"[grader] pip install skipped: provided by the grader's environment: {what}\n"
     if missing:
+        for _, name, _ in missing:  # a later import of it is explained by this note (adapt.note_missing)
+            failed_installs.update({_normalize(name), _normalize(IMPORT_NAMES.get(_normalize(name), name))})
         names = ", ".join(spec for spec, _, _ in missing)
         notes.note("failed", "pip", f"pip install of {names} failed: not in the grader's environment, and the "
                    "sandbox has no network to download it", [name for _, name, _ in missing])
         out += f"[grader] pip install of {names} failed: not in the grader's environment, and the sandbox has no network\n"
         return 1, out
     return 0, out
+
+
+def _drawn_by_stand_ins(missing: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """The missing packages that adaptation stands in for (visualkeras), when it is on."""
+    from grader_probe import adapt
+
+    if not adapt.active():
+        return []
+    return [m for m in missing if _normalize(m[1]) in adapt.VISUAL_ONLY]
 
 
 def _fetch(action: Action, cwd: str) -> tuple[int, str]:
@@ -298,6 +334,11 @@ def handle(command: str, run: Callable[[str], int], write: Callable[[str], Any])
             code, out = pip_install(special)
         elif special.kind == "fetch":
             code, out = _fetch(special, cwd)
+        elif special.kind == "gpu":
+            from grader_probe import adapt
+
+            adapt.note("skipped", f"this notebook assumes a GPU; the grader has none: `{text}` had no effect")
+            code, out = 0, "[grader] no GPU on the grading machine: this code runs on its CPU\n"
         elif special.kind == "system":
             notes.note("skipped", "shell", f"skipped `{text}`: system packages cannot be installed in the sandbox")
             code, out = 0, "[grader] system package install skipped\n"

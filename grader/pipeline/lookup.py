@@ -1,0 +1,105 @@
+"""The second stage: what the results store already answers for a plan, and what must run.
+
+For each planned student, in order of cost:
+
+- a stored, final grade for this rubric: ``cached``;
+- stored evidence that still stands: graded again now (pure, milliseconds): ``regraded``;
+- else the submission runs. Stored evidence that does not stand (it stopped at a limit the rubric has
+  since raised, or the grader broke while producing it and the grade needs what broke: see
+  :mod:`grader.pipeline.retry`) is replaced.
+
+This stage only reads the store; :mod:`grader.pipeline.persist` writes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+from grader.evidence.model import Limits, RunStatus
+from grader.grading.result import GradeResult
+from grader.pipeline.plan import ClassPlan
+from grader.pipeline.retry import is_final, keeps_evidence
+from grader.pipeline.store import ResultsStore
+from grader.verify.verified import VerifiedEvidence
+
+
+@dataclass(frozen=True)
+class Found:
+    """A student graded without running anything."""
+
+    index: int  # into plan.entries
+    submission: str
+    result: GradeResult  # as stored or graded: its submission path is whichever copy ran first
+    how: Literal["cached", "regraded"]
+    seconds: float  # lookup (and grading) time
+
+
+@dataclass(frozen=True)
+class ToRun:
+    """One submission to run, for every student who handed in these exact files."""
+
+    submission: str
+    indexes: tuple[int, ...]  # into plan.entries; identical submissions run once
+    replace: bool = False  # stored evidence exists and does not stand: the new run overwrites it
+
+
+@dataclass(frozen=True)
+class Lookup:
+    found: tuple[Found, ...]
+    to_run: tuple[ToRun, ...]
+
+    def count(self, how: str) -> int:
+        return sum(1 for f in self.found if f.how == how)
+
+
+def look_up(plan: ClassPlan, store: ResultsStore) -> Lookup:
+    """Split the plan into what the store answers and what must run. Reads the store, never writes it."""
+    from grader.grading.grade import grade
+
+    found: list[Found] = []
+    answered: dict[str, Found] = {}
+    runs: dict[str, list[int]] = {}
+    replace: set[str] = set()
+    for i, entry in enumerate(plan.entries):
+        t0 = time.perf_counter()
+        key = plan.key(entry.submission)
+        if entry.submission in runs:  # identical files already seen: they share one run
+            runs[entry.submission].append(i)
+            continue
+        if entry.submission in answered:  # ... or one answer
+            found.append(dataclasses.replace(answered[entry.submission], index=i))
+            continue
+        stored = store.grade(key, plan.rubric.sha256)
+        if stored is not None and is_final(stored):
+            found.append(Found(i, entry.submission, stored, "cached", time.perf_counter() - t0))
+            answered[entry.submission] = found[-1]
+            continue
+        evidence = store.evidence(key)
+        if evidence is not None and not outgrown(evidence, plan.limits):
+            result = grade(evidence, plan.rubric, quick=plan.quick)
+            if keeps_evidence(result):
+                found.append(Found(i, entry.submission, result, "regraded", time.perf_counter() - t0))
+                answered[entry.submission] = found[-1]
+                continue
+        if evidence is not None:
+            replace.add(entry.submission)
+        runs[entry.submission] = [i]
+    return Lookup(tuple(found), tuple(ToRun(h, tuple(ix), h in replace) for h, ix in runs.items()))
+
+
+def outgrown(verified: VerifiedEvidence, limits: Limits) -> bool:
+    """True when a stored run stopped at a limit that is now higher (evidence is not keyed by limits)."""
+    run = verified.evidence.run
+    if run.status == RunStatus.TIMEOUT:
+        return limits.more_time_than(run.limits)
+    if run.status == RunStatus.MEMORY_LIMIT:
+        return limits.memory_mb > run.limits.memory_mb
+    if run.status == RunStatus.OUTPUT_LIMIT:
+        return limits.output_mb > run.limits.output_mb
+    return False
+
+
+__all__ = ["Found", "Lookup", "ToRun", "look_up", "outgrown"]
