@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
+from grader.datasets.served import HIDDEN_ENV, HIDDEN_SPEC, hidden_split
 from grader.evidence.assembly import assemble, read_events
 from grader.evidence.shims import ADAPT_MODES, COMPAT_MODES, adapt_env
 from grader.intake.environments import CourseEnvironment, resolve_environment
@@ -153,6 +154,7 @@ def run_submission(
     runtime: str | None = None,
     adapt: str | None = None,
     seed: int | str | None = None,
+    hidden_test: bool = False,
 ) -> VerifiedEvidence:
     """Run one script or notebook in the sandbox, then verify what it trained.
 
@@ -168,7 +170,8 @@ def run_submission(
     runtime (see grader.intake.environments). An interpreter that cannot work raises InterpreterError before
     anything runs. `adapt="none"` turns off adaptation to the grading machine (grader_probe.adapt; on by default).
     `seed` overrides the limits' seed (``"none"``: unseeded); by default every run is seeded (Limits.seed) with
-    TensorFlow's op determinism on, and `evidence.run.seeding` says what held.
+    TensorFlow's op determinism on, and `evidence.run.seeding` says what held. `hidden_test` (a rubric's
+    ``verify_on: hidden``) serves the run only part of each test split and measures test figures on the rest.
     """
     if adapt is not None and adapt not in ADAPT_MODES:
         raise ConfigError(f"unknown adaptation mode {adapt!r}; known: {', '.join(ADAPT_MODES)}")
@@ -193,7 +196,7 @@ def run_submission(
         continue_on_error=continue_on_error,
         quick=0.1 if quick else 0.0, on_event=progress,
         extra_env={**({"CUDA_VISIBLE_DEVICES": gpu} if gpu else {}), **(env.sandbox_env() if env else {}),
-                   **adapt_env(adapt)},
+                   **adapt_env(adapt), **({HIDDEN_ENV: HIDDEN_SPEC} if hidden_test else {})},
         compat=compat, python=env.python if env else None,
         python_roots=tuple(Path(r) for r in env.roots) if env else None,
     )
@@ -214,7 +217,8 @@ def run_submission(
         active = verifier or Verifier(files, cpus=limits.cpus, environment=env)
         active.use_environment(env)
         try:
-            return verify_evidence(evidence, result.out_dir, active, metrics=not quick)
+            return verify_evidence(evidence, result.out_dir, active, metrics=not quick,
+                                   hidden=HIDDEN_SPEC if hidden_test else None)
         finally:
             if own:
                 active.close()
@@ -263,9 +267,11 @@ def check(
     rub = load_rubric(rubric)
     course = course_environment(rub, python, runtime)
     mode = rub.limits.compat if compat is None else (None if compat == "none" else compat)
-    verified = run_submission(path, datasets=datasets, limits=rub.limits.to_limits(Limits(cpus=default_cpus())).with_seed(seed),
+    limits = rub.limits.to_limits(Limits(cpus=default_cpus())).with_seed(seed)
+    verified = run_submission(path, datasets=datasets, limits=limits,
                               python=course, continue_on_error=rub.continue_on_error, quick=quick,
-                              progress=progress, compat=mode, keep_files=keep_files, adapt=adapt)
+                              progress=progress, compat=mode, keep_files=keep_files, adapt=adapt,
+                              hidden_test=hidden_split(rub) is not None)
     return grade(verified, rub, quick=quick)
 
 
@@ -288,6 +294,7 @@ def grade_folder(
     runtime: str | None = None,
     adapt: str | None = None,
     seed: int | str | None = None,
+    repeat: int = 0,
 ) -> ClassResult:
     """Grade every submission in `folder` against `rubric`, resumably (``grader grade``).
 
@@ -303,7 +310,7 @@ def grade_folder(
                                    store=Path(store) if store is not None else None, datasets=datasets,
                                    out=Path(out) if out is not None else None, quick=quick, cores=cores,
                                    progress=progress, compat=compat, python=python, runtime=runtime, adapt=adapt,
-                                   seed=seed, **extra)
+                                   seed=seed, repeat=repeat, **extra)
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,12 @@ def find_figure(model: ModelFacts, metric: str, split: str) -> CheckedFigure | N
             continue
         fig = _verified(model, name, split) or _reported(model, name, split)
         if fig is not None and transform is not None:
-            fig = fig.model_copy(update={k: (transform(v) if v is not None else None) for k, v in
-                                         (("reported", fig.reported), ("verified", fig.verified))})
+            update = {k: (transform(v) if v is not None else None) for k, v in
+                      (("reported", fig.reported), ("verified", fig.verified))}
+            if fig.interval is not None:  # both transforms are increasing, so the ends map to the ends
+                update["interval"] = fig.interval.model_copy(
+                    update={"low": transform(fig.interval.low), "high": transform(fig.interval.high)})
+            fig = fig.model_copy(update=update)
         if fig is not None:
             return fig
     return None
@@ -90,31 +94,39 @@ def check_metric(c: MetricCriterion, ctx: GradeContext, model: ModelFacts | None
         return failed(_missing(c, ctx, model), model_id=model.id)
     value = fig.value
     what = f"{model.label}: {c.split} {c.metric} {fmt(c.metric, value)} (needs {c.expect})"
+    repeated = v.repeated(c.metric, c.split) if v is not None and fig.status != FigureStatus.REPORTED else None
+    if repeated is not None:  # re-run with other seeds (grader grade --repeat): the median decides
+        value = repeated.median
+        what = (f"{model.label}: {c.split} {c.metric} {repeated.describe(lambda x: fmt(c.metric, x))} "
+                f"(needs {c.expect})")
     if cut := next((f for f in model.fits if f.cut), None):  # the grader's time limit stopped it mid-training
         what += (f"; measured after {cut.epochs_run} of {cut.epochs_requested or '?'} epochs, where a time limit cut "
                  f"the training: not the figure of the finished training")
     credit = _credit(c, value)
     review: list[ReviewReason] = []
     edge = None
+    rows = f"{c.split} examples" if v is None or not v.measured_on or c.split != "test" else v.measured_on
     if fig.status != FigureStatus.REPORTED and fig.interval is not None:
         edge = borderline(value, fig.interval, c.expect, c.borderline)
     if edge is not None:
         credit = _credit(c, edge.judged_at)
-        what += f"; {edge.describe()} ({_RULE_WORDS[edge.rule]})"
+        what += f"; {edge.describe(lambda x: fmt(c.metric, x), rows)} ({_RULE_WORDS[edge.rule]})"
         if edge.rule == "review":
             review.append(ReviewReason.BORDERLINE)
     elif fig.interval is not None and fig.status != FigureStatus.REPORTED:
-        what += f", {fig.interval.describe()} over {fig.interval.n:,} examples"
+        i = fig.interval
+        what += f", {i.level:.0%} interval {fmt(c.metric, i.low)}-{fmt(c.metric, i.high)} over {i.n:,} {rows}"
     if fig.status == FigureStatus.REPORTED:
         cap = c.reported_credit if c.reported_credit is not None else ctx.reported_credit
         overlap = v.test_overlap if v is not None and c.split == "test" else None
         if overlap:
-            why = (f"the model trained on {overlap:,} of the {v.test_rows or '?':,} test rows it would be measured "
-                   f"on, so the test figure is not one on unseen data")  # type: ignore[union-attr]
+            rows = f"{v.test_rows:,}" if v is not None and v.test_rows else "?"
+            what += (f"; not verified: the model trained on {overlap:,} of the {rows} test rows, so this is not a "
+                     f"figure on unseen data; it counts as reported and is flagged for review")
             review.append(ReviewReason.TRAINED_ON_TEST)
         else:
             why = _WHY_UNVERIFIED.get(v.status, "it was not re-measured") if v else "the grader did not re-measure it"
-        what += f"; only reported by the submission, not verified ({why})"
+            what += f"; only reported by the submission, not verified ({why})"
         if not model.trained:
             what += f"; the model never finished training{ctx.run_note()}"
         credit = min(credit, cap)

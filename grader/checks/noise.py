@@ -8,6 +8,7 @@ verdict stands and a person is asked to look), ``pass`` (judged at the interval'
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
 from pydantic import Field
 
@@ -24,6 +25,9 @@ class ReviewReason(str, Enum):
     """The figure's 95% interval straddles the rubric's bar: within noise of it."""
     TRAINED_ON_TEST = "trained_on_test"
     """The model trained on rows of the test split, so its test figure is not a verified one."""
+    STORED_RUN = "stored_run"
+    """The student's own run (their notebook's stored output) and the grader's re-run land on opposite sides
+    of the bar (see CriterionResult.run_comparison)."""
 
 
 class Borderline(Frozen):
@@ -38,10 +42,10 @@ class Borderline(Frozen):
     judged_at: float = Field(description="The value the verdict was decided on: the measured figure (review), "
                                          "or the interval's favourable (pass) or unfavourable (fail) end.")
 
-    def describe(self, fmt: str = ".4f") -> str:
+    def describe(self, fmt: Callable[[float], str] = "{:.4f}".format, rows: str = "examples") -> str:
         """'0.9187, 95% interval 0.9133-0.9239 over 10,000 test examples: within noise of 0.92'."""
-        return (f"{self.value:{fmt}}, {self.interval.level:.0%} interval {self.interval.low:{fmt}}-"
-                f"{self.interval.high:{fmt}} over {self.interval.n:,} examples: within noise of {self.bar:g}")
+        return (f"{fmt(self.value)}, {self.interval.level:.0%} interval {fmt(self.interval.low)}-"
+                f"{fmt(self.interval.high)} over {self.interval.n:,} {rows}: within noise of {fmt(self.bar)}")
 
 
 def bars(expect: Range) -> list[float]:
@@ -65,3 +69,18 @@ def borderline(value: float, interval: Interval, expect: Range, rule: Borderline
         judged = outside[0] if outside else value
     return Borderline(value=value, interval=interval, bar=bar, expect=expect.describe(), rule=rule,
                       measured_holds=expect.contains(value), judged_at=judged)
+
+
+_REVIEW_WORDS = {ReviewReason.BORDERLINE: "the figure is within noise of the bar",
+                 ReviewReason.TRAINED_ON_TEST: "the model trained on rows of the test split"}
+
+
+def review_text(reasons: tuple[ReviewReason, ...], edge: Borderline | None) -> str:
+    """Why a verdict is flagged, in words: 'the figure is within noise of the bar (95% interval ... holds 0.92)'."""
+    words = []
+    for reason in reasons:
+        text = _REVIEW_WORDS.get(reason, reason.value)
+        if reason is ReviewReason.BORDERLINE and edge is not None:
+            text += f" ({edge.interval.describe()} holds {edge.bar:g})"
+        words.append(text)
+    return "; ".join(words)

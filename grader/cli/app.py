@@ -17,10 +17,12 @@ from grader.cli.check import check_command
 from grader.cli.datasets import datasets_group
 from grader.cli.exits import GraderGroup
 from grader.cli.grade import grade_command
+from grader.cli.package import package_group
 from grader.cli.report import report_command
 from grader.cli.rubric import rubric_group
 from grader.cli.run import run_command
 from grader.cli.schema import schema_command
+from grader.cli.weights import weights_group
 
 
 @click.group(cls=GraderGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,7 +32,7 @@ def main() -> None:
 
 
 for command in (run_command, check_command, grade_command, report_command, rubric_group, datasets_group,
-                schema_command):
+                schema_command, weights_group, package_group):
     main.add_command(command)
 
 __all__ = ["main"]

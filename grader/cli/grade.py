@@ -39,6 +39,10 @@ def _default_formats() -> tuple[str, ...]:
 @click.option("--quick", is_flag=True, help="Short runs: criteria that need full training are not checked.")
 @format_option(_default_formats)
 @click.option("--cores", type=click.IntRange(min=1), help="CPU cores to share among jobs (default: all available).")
+@click.option("--repeat", type=click.IntRange(min=0), default=0, show_default=True, metavar="K",
+              help="Re-run each borderline submission (a metric whose 95% interval straddles its bar) with K more "
+                   "seeds; its verdict uses the median, and the report shows the median and the spread. Cached "
+                   "like any run.")
 @compat_option
 @adapt_option
 @seed_option
@@ -46,7 +50,7 @@ def _default_formats() -> tuple[str, ...]:
 def grade_command(folder: Path, rubric_ref: str, jobs: int, executor: str, address: str | None, out: Path,
                   store_path: Path | None, datasets: str | None, quick: bool, format_text: str, cores: int | None,
                   compat: str | None = None, python: str | None = None, runtime: str | None = None,
-                  adapt: str | None = None, seed: int | str | None = None) -> ExitCode:
+                  adapt: str | None = None, seed: int | str | None = None, repeat: int = 0) -> ExitCode:
     """Grade every submission in FOLDER (files, student folders, Canvas/Moodle/Gradescope exports).
 
     Results are stored as they finish: run the same command again after an interruption, a rubric
@@ -65,7 +69,7 @@ def grade_command(folder: Path, rubric_ref: str, jobs: int, executor: str, addre
             graded = api.grade_folder(folder, rubric=rubric, jobs=jobs, executor=executor, address=address,
                                       store=store_path, datasets=datasets, out=out, formats=fmts, quick=quick,
                                       cores=cores, progress=progress, compat=compat, python=python, runtime=runtime,
-                                      adapt=adapt, seed=seed)
+                                      adapt=adapt, seed=seed, repeat=repeat)
         except KeyboardInterrupt:
             raise Interrupted("interrupted: finished results are stored; run the same command again to resume") \
                 from None

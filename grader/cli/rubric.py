@@ -87,13 +87,15 @@ def test_command(rubric: str, reference: Path | None, datasets: str | None, quic
     from grader.api import default_cpus, load_rubric, run_submission
     from grader.evidence.model import Limits
     from grader.pipeline.selftest import cases, reference_dir, run_cases, table
+    from grader.datasets.served import hidden_split
 
     r = load_rubric(rubric)
     found = cases(reference_dir(r, reference))
     limits = r.limits.to_limits(Limits(cpus=default_cpus()))
     run_cases(r, found, lambda p: run_submission(p, datasets=datasets, limits=limits,
                                                  continue_on_error=r.continue_on_error, quick=quick,
-                                                 compat=r.limits.compat),
+                                                 compat=r.limits.compat,
+                                                 hidden_test=hidden_split(r) is not None),
               quick=quick)
     click.echo(table(found))
     return ExitCode.OK if all(c.ok for c in found) else ExitCode.FAILED

@@ -18,6 +18,11 @@ from grader.datasets._primitives import PRIMITIVE_CLASSES, write_primitives_fold
 from grader.datasets.synthetic import SYNTHETIC_VERSION
 
 HOUSING_FILE = "USA_Housing.csv"
+HIDDEN_ENV = "GRADER_HIDDEN"
+"""The sandbox variable that makes the probe serve only part of each test split ('fraction:seed')."""
+HIDDEN_FRACTION = 0.5
+HIDDEN_SEED = 20240611
+HIDDEN_SPEC = f"{HIDDEN_FRACTION}:{HIDDEN_SEED}"
 PRIMITIVES_FOLDER = "primitive_3d_objects"
 # Folder names a store may keep the primitives under (the Kaggle download's slug among them).
 PRIMITIVES_NAMES = (PRIMITIVES_FOLDER, "primitive-3d-objects", "images-of-primitive-3d-objects-for-classification")
@@ -86,3 +91,14 @@ def served_by_path(store: object, cache: Path) -> dict[str, Path]:
     real = find_primitives_folder(root) if root.is_dir() else None
     out[PRIMITIVES_FOLDER] = real or synthetic_primitives_folder(cache)
     return out
+
+
+def hidden_split(rubric: object) -> str | None:
+    """'fraction:seed' of the test rows the run must not receive, when a metric of ``rubric`` says
+    ``verify_on: hidden``; None when every test figure is measured on the whole split."""
+    from grader.rubric.criteria import MetricCriterion
+
+    criteria = rubric.criteria()  # type: ignore[attr-defined]
+    if any(isinstance(c, MetricCriterion) and c.verify_on == "hidden" for c, _slot in criteria):
+        return HIDDEN_SPEC
+    return None

@@ -119,6 +119,10 @@ class DataFingerprint(Frozen):
     samples: list[list[float]] = Field(
         default_factory=list, description="Values at sample_rows x sample_cols (flattened rows)."
     )
+    signature_file: str | None = Field(
+        None, description="Fit data only: every row's projections on fixed random vectors (.npy, relative to the "
+                          "run's output folder), for the verifier's exact count of test rows trained on.")
+    signature_error: str | None = Field(None, description="Why the row signatures could not be written.")
 
 
 class WeightInfo(Frozen):
@@ -322,7 +326,7 @@ class LimitSource(str, Enum):
 
 DEFAULT_SEED = 1
 SEED_OFF = "none"
-"""The seed of every run unless an option or the rubric says otherwise (1, not 0: no `if seed:` mistakes it for none)."""
+"""The seed of every run unless an option or the rubric says otherwise (1, not 0: no `if seed:` takes it for none)."""
 
 
 class Seeding(Frozen):
@@ -371,7 +375,7 @@ class Limits(Frozen):
         return data
 
     def with_seed(self, option: int | str | None) -> Limits:
-        """These limits with a ``--seed`` value applied: None keeps the seed they have, 'none' unseeds, a number sets it."""
+        """These limits with a ``--seed`` value: None keeps their seed, 'none' unseeds, a number sets it."""
         if option is None:
             return self
         return self.model_copy(update={"seed": None if option == SEED_OFF else int(option)})
@@ -445,6 +449,12 @@ class RunInfo(Frozen):
     time_limit: TimeLimitHit | None = Field(None, description="The time limit that stopped the run or a cell.")
     seeding: Seeding | None = Field(None, description="How the run was seeded (None: recorded before seeding existed, "
                                                      "or TensorFlow was never imported).")
+
+    @field_validator("limits", mode="before")
+    @classmethod
+    def _unseeded_before_seeding(cls, value: object) -> object:
+        # Stored before runs were seeded: those runs were not, whatever Limits' default says now.
+        return {**value, "seed": None} if isinstance(value, dict) and "seed" not in value else value
 
     @field_validator("status", mode="before")
     @classmethod

@@ -87,7 +87,7 @@ class ReportedEvaluate(Frozen):
 class ReportedCell(Frozen):
     """What one code cell's stored outputs held."""
 
-    cell_index: int
+    cell_index: int | None = Field(description="Notebook cell index (0-based); None for a script's output.")
     summaries: list[ReportedSummary] = Field(default_factory=list)
     fits: list[ReportedFit] = Field(default_factory=list)
     evaluations: list[ReportedEvaluate] = Field(default_factory=list)

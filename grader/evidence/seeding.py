@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from grader.evidence.events import ProbeEvent
-from grader.evidence.model import Limits, Seeding
+from grader.evidence.model import Limits, RunInfo, Seeding
 
 
 def fold_seeding(events: Iterable[dict[str, Any]], limits: Limits) -> Seeding | None:
@@ -33,4 +33,22 @@ def determinism_failed(events: Iterable[dict[str, Any]]) -> str | None:
     return None
 
 
-__all__ = ["determinism_failed", "fold_seeding"]
+def seed_line(run: RunInfo) -> str:
+    """'1, TensorFlow op determinism on': how the run was seeded, in the words the reports show."""
+    seeding = run.seeding
+    seed = run.limits.seed
+    if seed is None:
+        text = "none: unseeded, so figures may differ from one run to the next"
+    elif seeding is not None and seeding.fallback is not None:
+        text = (f"{seed}, TensorFlow op determinism off: an op had no deterministic implementation "
+                f"({seeding.fallback[:160]}), so the run was repeated with the seed alone")
+    elif seeding is not None and seeding.op_determinism:
+        text = f"{seed}, TensorFlow op determinism on"
+    else:
+        text = f"{seed} (Python's random and NumPy; TensorFlow was not imported)"
+    if seeding is not None and seeding.student_seeds:
+        text += "; the submission set its own, which wins: " + ", ".join(seeding.student_seeds[:5])
+    return text
+
+
+__all__ = ["determinism_failed", "fold_seeding", "seed_line"]

@@ -43,7 +43,8 @@ _TOTAL_TIME = re.compile(r"(?:^|\s)(?:(?P<h>\d+):(?P<hm>\d\d):(?P<hs>\d\d)|(?P<m
                          r"(?P<s>\d+(?:\.\d+)?)s)(?=\s|$)")
 _PER_UNIT = re.compile(r"(?P<v>\d+(?:\.\d+)?)(?P<unit>s|ms|us|µs)/(?P<what>step|sample)")
 _CALLBACK = re.compile(r"^\s*(Epoch \d+: |Epoch \d{5}: |Restoring model weights|Epoch \d+ early stopping)")
-_MODEL_HEADER = re.compile(r'^\s*Model: "(?P<name>[^"]*)"\s*$')  # quoted, as Keras writes it; "Model: big" is a student's
+# Quoted, as Keras writes it: "Model: big" is a student's line.
+_MODEL_HEADER = re.compile(r'^\s*Model: "(?P<name>[^"]*)"\s*$')
 _TOTALS = re.compile(r"^\s*(?P<kind>Total|Trainable|Non-trainable|Optimizer) params:\s*(?P<n>\d[\d,]*)"
                      r"(?P<size>\s*\([\d.]+\s*[KMGT]?B\))?")
 _TABLE_RULE = re.compile(r"^\s*(?:_{10,}|={10,}|[┏┃┡│├└┌┐┘┤┬┴┼╇┩━─┓┳┗┛┠┨]+.*)$")
@@ -305,7 +306,7 @@ class _Cell:
     def build(self, images: int) -> ReportedCell:
         self.close_fit()
         self.close_summary()
-        return ReportedCell(cell_index=self.index if self.index is not None else -1, summaries=self.summaries,
+        return ReportedCell(cell_index=self.index, summaries=self.summaries,
                             fits=self.fits, evaluations=self.evaluations, images=images, student_lines=self.student,
                             framework_lines=self.framework)
 
@@ -448,6 +449,9 @@ def attach(run: ReportedRun, touches: Sequence[ModelTouch], models: Sequence[Mod
 
     cells = []
     for cell in run.cells:
+        if cell.cell_index is None:  # a script's output: no cells to place it by
+            cells.append(cell)
+            continue
         # A log in a cell the re-run never trained in (it stopped earlier, or the code changed) stays unattached:
         # guessing would hand one network's figures to another.
         trained = in_cell(cell.cell_index, "fit")

@@ -13,6 +13,7 @@ from grader.checks.custom import check_custom
 from grader.checks.facts import ModelFacts
 from grader.checks.metrics import check_metric
 from grader.checks.questions import check_question, true_values, truth_detail
+from grader.checks.noise import ReviewReason
 from grader.checks.stored_run import compare_metric
 from grader.checks.requirements import check_requirement, check_slot_filled, check_slot_model
 from grader.checks.loopcount import count_with_unjudged
@@ -119,7 +120,8 @@ def _result(item: CriterionBase | Slot, slot: Slot | None, ctx: GradeContext, ma
         hidden=item.hidden, bonus=rubric.is_bonus(item, slot), figure_status=res.figure_status, model_id=res.model_id,
         slot=slot.id if slot else getattr(item, "slot", None), fault=res.fault, not_judged=res.not_judged,
         true_value=tuple(truths) if truths else None, answer_source=res.answer, run_comparison=compared,
-        borderline=res.borderline, review_reasons=res.review,
+        borderline=res.borderline,
+        review_reasons=res.review + ((ReviewReason.STORED_RUN,) if compared and compared.crosses_bar else ()),
     )
 
 

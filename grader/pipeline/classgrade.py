@@ -106,6 +106,7 @@ def grade_folder(
     runtime: str | None = None,
     adapt: str | None = None,
     seed: int | str | None = None,
+    repeat: int = 0,
 ) -> ClassResult:
     """Grade every student in `folder` against `rubric`; write reports under `out` (when given).
 
@@ -118,6 +119,8 @@ def grade_folder(
     ('keras' or 'tf-keras') override the rubric's ``environment``; an interpreter that cannot work raises
     InterpreterError before anything runs, and runs under another environment are stored apart. `seed` (a
     number, or 'none' for unseeded runs) overrides the rubric's ``limits.seed``; runs are stored by seed.
+    `repeat` K > 0 re-runs each borderline submission with K more seeds and decides its borderline metrics on the
+    median (see grader.pipeline.repeats).
     """
     t_start = time.perf_counter()
     emit = progress or (lambda event: None)
@@ -147,6 +150,10 @@ def grade_folder(
                         emit({"event": "done", "student": done[i].student.name, "how": "ran",
                               "result": done[i].result, "seconds": ran.seconds, "worker": ran.worker})
             results = [done[i] for i in range(len(plan.entries))]
+            if repeat > 0:  # borderline verdicts re-decided on the median of `repeat` more seeded runs
+                from grader.pipeline.repeats import repeat_borderline
+
+                results = repeat_borderline(plan, db, results, repeat, executor=executor, address=address)
             written = write_reports(plan, results)
             return ClassResult(results, written, db.path, time.perf_counter() - t_start, plan.jobs, plan.cpus_per_job)
     finally:

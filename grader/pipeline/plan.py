@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import ConfigError
+from grader.datasets.served import hidden_split
 from grader.evidence.model import Limits
 from grader.intake.discovery import Student, discover
 from grader.intake.environments import CourseEnvironment, resolve_environment
@@ -143,6 +144,8 @@ def plan_class(
         raise ConfigError(f"unknown adaptation mode {adapt!r}; known: on, none")
     limits = rub.limits.to_limits(Limits(cpus=cpus_per_job)).with_seed(seed)  # seed: None keeps the rubric's
     env = environment(files, compat=mode, course=course, adapt=adapt, seed=limits.seed)
+    if hidden_split(rub) is not None:  # the run is served another test split: another result
+        env["verify_on"] = "hidden"
     store_path = store_location(store, out_dir)
     students = discover(folder, staging=staging, exclude=[p for p in (out_dir, store_path) if p is not None])
     if course is not None and any(st.kind == "notebook" and st.problem is None for st in students):

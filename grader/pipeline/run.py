@@ -12,6 +12,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
+from grader.datasets.served import hidden_split
 from grader.grading.result import GradeResult
 from grader.pipeline.executors.base import Executor, Job, JobOutcome, run_job
 from grader.pipeline.lookup import ToRun
@@ -44,7 +45,8 @@ def jobs_for(plan: ClassPlan, to_run: Sequence[ToRun]) -> list[Job]:
             continue_on_error=plan.rubric.continue_on_error, quick=plan.quick,
             keep_dir=str(keep.resolve()) if keep is not None else None, problem=st.problem, size=st.size(),
             kind=st.kind, compat=plan.compat, python=plan.course.python if plan.course else None,
-            runtime=plan.course.runtime if plan.course else None, adapt=plan.adapt))
+            runtime=plan.course.runtime if plan.course else None, adapt=plan.adapt,
+            hidden_test=hidden_split(plan.rubric) is not None))
     return jobs
 
 

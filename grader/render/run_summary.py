@@ -7,6 +7,7 @@ so every line goes through :func:`grader.render.safe.for_terminal`.
 from __future__ import annotations
 
 from grader.evidence.model import RunStatus
+from grader.evidence.seeding import seed_line
 from grader.render.safe import for_terminal
 from grader.verify.verified import FigureStatus, VerifiedEvidence
 
@@ -20,6 +21,7 @@ def render_run(v: VerifiedEvidence) -> str:
         f"  status:    {run.status.value}: {run.message}",
         f"  isolation: {run.isolation.value}" + (f" ({'; '.join(run.isolation_notes)})" if run.isolation_notes else ""),
         f"  time:      {run.duration_s:.1f} s" + (f", {run.cells_run}/{run.cells_total} cells" if run.cells_total is not None else ""),
+        f"  seed:      {seed_line(run)}",
     ]
     if run.versions:
         from grader.intake.environments import environment_line

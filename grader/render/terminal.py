@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 import click
 
+from grader.checks.noise import review_text
 from grader.checks.base import Outcome
 from grader.grading.result import CriterionResult, GradeResult, GradeStatus
 from grader.render.safe import for_terminal as t
@@ -89,10 +90,12 @@ def _criterion(c: CriterionResult, style: Callable[..., str], ascii_only: bool, 
     out = [head + " " * pad + score]
     if c.concealed:
         return out
-    if c.outcome != Outcome.PASSED or verbose:
+    if c.outcome != Outcome.PASSED or verbose or c.review_reasons:  # a flagged pass says why it is flagged
         out.append(t(f"      {c.message}"))
         if c.figure_status is not None and c.figure_status.value != "verified":
             out.append(style(f"      figure {c.figure_status.value}", fg="yellow"))
+        if c.review_reasons:
+            out.append(style(t(f"      flagged for review: {review_text(c.review_reasons, c.borderline)}"), fg="yellow"))
     if c.feedback and c.outcome == Outcome.FAILED:
         out.append(style(f"      -> {c.feedback}", fg="cyan"))
     return out

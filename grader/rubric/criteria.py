@@ -74,6 +74,10 @@ class MetricCriterion(CriterionBase):
     reported_credit: float | None = Field(
         None, ge=0, le=1, description="Fraction of the points a figure only reported by the submission "
         "(not verified by the grader) can earn; defaults to the rubric's reported_credit.")
+    verify_on: Literal["test", "hidden"] = Field(
+        "test", description="'test': the grader re-measures on the whole test split. 'hidden': the run is served "
+        "only part of the test split (half, chosen by a fixed seed) and test figures are measured on the rest, which "
+        "the submission never receives. One such criterion makes the whole run hidden-split.")
     borderline: BorderlineRule = Field(
         "review", description="What a verified figure whose 95% interval (Wilson for accuracy, a bootstrap for "
         "regression errors) straddles the bar earns: 'review' (the measured verdict stands and the result is "

@@ -19,9 +19,11 @@ def describe_rubric(rubric: Rubric) -> str:
     if rubric.summary:
         lines.append("  " + " ".join(rubric.summary.split()))
     lines.append(f"  datasets: {', '.join(rubric.datasets) or 'none'}; limits: "
-                 + ", ".join(f"{k} {v:g}" for k, v in lim.model_dump(exclude_none=True, exclude={"compat"}).items())
+                 + ", ".join(f"{k} {v:g}" for k, v in lim.model_dump(exclude_none=True, exclude={"compat", "seed"}).items())
                  + f"; continue on error: {'yes' if rubric.continue_on_error else 'no'}"
                  + f"; unverified figures earn {rubric.reported_credit:g} of their points")
+    if lim.seed is not None:
+        lines.append("  seed: none (runs unseeded)" if lim.seed == "none" else f"  seed: {lim.seed}")
     if lim.compat:
         lines.append(f"  compatibility mode: {lim.compat} (Keras 2 calls accepted on Keras 3, each one reported)")
     if rubric.environment is not None:

@@ -65,6 +65,91 @@ def labels(y: np.ndarray, fp: dict[str, Any] | None, classes: int) -> np.ndarray
 
 
 TRAINED_ON_TEST = "the model was trained on the test split (fit's data matches the grader's test data)"
+# Matching tolerance, relative to the largest a projection could be (max |x| * sum |v|). Float32 arithmetic moves
+# a projection by ~1e-7 of its size; two different rows agree on all four projections within 1e-5 of that bound
+# with a probability near 1e-13 per pair (on MNIST a projection spreads over ~1/50 of the bound): no chance matches.
+OVERLAP_RTOL = 1e-5
+
+
+def load_signatures(path: str | None, fp: dict[str, Any] | None) -> np.ndarray | None:
+    """The fit's row signatures, when the probe wrote them and they describe this fit's rows."""
+    if not path or not os.path.isfile(path):
+        return None
+    from grader_probe.fingerprint import SIGNATURE_VECTORS
+
+    sig = np.load(path, allow_pickle=False)
+    n = ((fp or {}).get("shape") or [None])[0]
+    if sig.ndim != 2 or sig.shape[1] != SIGNATURE_VECTORS or sig.dtype != np.float64 or sig.shape[0] != n:
+        return None
+    return sig
+
+
+def augmented(raw_test: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """The deterministic augmentations students apply to images (flips, shifts of 1-2 pixels, blank fill).
+
+    Only these can be recognised exactly; random noise, rotations and crops make rows that no signature
+    can tie to their source, so they are not counted (the report says which kinds were looked for).
+    """
+    if raw_test.ndim < 3:
+        return []
+    out = [("flipped left-right", raw_test[:, :, ::-1]), ("flipped upside-down", raw_test[:, ::-1, :])]
+    for axis, names in ((1, ("down", "up")), (2, ("right", "left"))):
+        for step in (1, 2, -1, -2):
+            shifted = np.zeros_like(raw_test)
+            src = [slice(None)] * raw_test.ndim
+            dst = [slice(None)] * raw_test.ndim
+            src[axis], dst[axis] = (slice(0, -step), slice(step, None)) if step > 0 else \
+                (slice(-step, None), slice(0, step))
+            shifted[tuple(dst)] = raw_test[tuple(src)]
+            out.append((f"shifted {abs(step)} px {names[step < 0]}", shifted))
+    return out
+
+
+def _hidden(spec: Any, n: int) -> np.ndarray | None:
+    """The held-back test rows for a 'fraction:seed' spec (the probe served the others), or None."""
+    if not spec:
+        return None
+    from grader_probe.datasets import hidden_split
+
+    fraction, seed = str(spec).split(":")
+    return hidden_split(n, float(fraction), int(seed))[1]
+
+
+def test_overlap(sig: np.ndarray, raw_test: np.ndarray, affine: tuple[float, float]) -> int:
+    """How many test rows (mapped by the inferred affine map) appear among the fit's rows, by signature."""
+    return int(_found(sig, raw_test, affine).sum())
+
+
+def augmented_overlap(sig: np.ndarray, raw_test: np.ndarray, affine: tuple[float, float],
+                      exact: np.ndarray | None = None) -> int:
+    """How many test rows not found as they are appear among the fit's rows flipped or shifted."""
+    seen = np.zeros(len(raw_test), dtype=bool) if exact is None else exact.copy()
+    before = int(seen.sum())
+    for _name, variant in augmented(raw_test):
+        seen |= _found(sig, variant, affine)
+    return int(seen.sum()) - before
+
+
+def _found(sig: np.ndarray, raw_test: np.ndarray, affine: tuple[float, float]) -> np.ndarray:
+    """Per test row: whether its signature (under the affine map) is among the fit's."""
+    from grader_probe.fingerprint import row_signatures, signature_vectors
+
+    a, b = affine
+    flat = raw_test.reshape(len(raw_test), -1)
+    v = signature_vectors(flat.shape[1])
+    want = a * row_signatures(flat) + b * v.sum(axis=0)
+    # A bound on what float32 arithmetic in the student's preprocessing can move each projection by.
+    bound = (abs(a) * float(np.abs(flat).max()) + abs(b)) * np.abs(v).sum(axis=0)
+    tol = OVERLAP_RTOL * bound + 1e-9
+    order = np.argsort(sig[:, 0], kind="stable")
+    got = sig[order]
+    lo = np.searchsorted(got[:, 0], want[:, 0] - tol[0], side="left")
+    hi = np.searchsorted(got[:, 0], want[:, 0] + tol[0], side="right")
+    found = np.zeros(len(flat), dtype=bool)
+    for i in np.nonzero(hi > lo)[0]:
+        near = np.abs(got[lo[i]:hi[i], 1:] - want[i, 1:]) <= tol[1:]
+        found[i] = bool(near.all(axis=1).any())
+    return found
 
 
 def measure(model: Any, x: np.ndarray, y_raw: np.ndarray, y_fp: dict[str, Any] | None) -> dict[str, float]:
@@ -124,11 +209,14 @@ def handle(req: dict[str, Any]) -> dict[str, Any]:
             resp["notes"].append(f"dataset {name} not available to the verifier")
             continue
         x_fp = fit.get("x")
-        affine = match(x_fp, data["x_train"]) or match(x_fp, data["x_test"])
+        hidden = _hidden(req.get("hidden"), len(data["x_test"]))
+        # The test rows the run was served: under verify_on: hidden, only the rows not held back.
+        served = data["x_test"] if hidden is None else np.delete(data["x_test"], hidden, axis=0)
+        affine = match(x_fp, data["x_train"]) or match(x_fp, served)
         probes = [fp for fp in req.get("eval_x", []) if fp]
         if affine is None:
             for fp in probes:
-                affine = match(fp, data["x_test"])
+                affine = match(fp, served)
                 if affine:
                     break
         if affine is None:
@@ -137,11 +225,32 @@ def handle(req: dict[str, Any]) -> dict[str, Any]:
         source = x_fp if x_fp and x_fp.get("shape") else next(fp for fp in probes if fp.get("shape"))
         shape = source["shape"][1:]
         resp["dataset"], resp["affine"] = name, affine
-        if x_fp and match(x_fp, data["x_test"]) and not match(x_fp, data["x_train"]):
+        # verify_on: hidden: the test figures come from the rows the run was never served.
+        x_test, y_test = data["x_test"], data["y_test"]
+        if hidden is not None:
+            x_test, y_test = x_test[hidden], y_test[hidden]
+            resp["measured_on"] = (f"test images held back from the run (the submission was served the other "
+                                   f"{len(data['x_test']) - len(hidden):,})")
+        sig = load_signatures(req.get("signatures"), x_fp)
+        if sig is not None:
+            split = fit.get("validation_split")
+            if split:  # Keras holds out the tail of x before shuffling: those rows were never trained on
+                sig = sig[: int(math.floor(len(sig) * (1.0 - split)))]
+            exact = _found(sig, x_test, affine)
+            copies = augmented_overlap(sig, x_test, affine, exact)
+            overlap = int(exact.sum()) + copies
+            resp["test_overlap"], resp["test_overlap_augmented"] = overlap, copies
+            if overlap:
+                how = f" ({copies:,} of them as flipped or shifted copies)" if copies else ""
+                resp["notes"].append(f"the model was trained on {overlap:,} of the {len(x_test):,} rows of "
+                                     f"the test split{how} (row signatures of the fit's data)")
+                resp["trained_on_test"] = True  # the decision, typed: the note is only its words
+        elif x_fp and match(x_fp, data["x_test"]) and not match(x_fp, data["x_train"]):
             resp["notes"].append(TRAINED_ON_TEST)
-            resp["trained_on_test"] = True  # the decision, typed: the note is only its words
+            resp["trained_on_test"] = True
         y_fp = fit.get("y")
-        resp["metrics"]["test"] = measure(model, prepare(data["x_test"], affine, shape), data["y_test"], y_fp)
+        resp["metrics"]["test"] = measure(model, prepare(x_test, affine, shape), y_test, y_fp)
+        resp["n"] = {"test": int(len(x_test))}
         n = ((x_fp or {}).get("shape") or [0])[0]
         split = fit.get("validation_split")
         val_fp = fit.get("validation_x")
@@ -150,6 +259,7 @@ def handle(req: dict[str, Any]) -> dict[str, Any]:
             raw_x, raw_y = data["x_train"][cut:n], data["y_train"][cut:n]
             resp["metrics"]["validation"] = measure(model, prepare(raw_x, affine, shape), raw_y, y_fp)
             resp["validation_source"] = f"validation_split={split}: training rows {cut}..{n - 1}"
+            resp["n"]["validation"] = int(n - cut)
         elif val_fp:
             for label, raw_x, raw_y, off in (
                 ("the test split", data["x_test"], data["y_test"], 0),
@@ -160,10 +270,12 @@ def handle(req: dict[str, Any]) -> dict[str, Any]:
                     m = (val_fp.get("shape") or [0])[0]
                     resp["metrics"]["validation"] = measure(model, prepare(raw_x[off:off + m], affine, shape), raw_y[off:off + m], y_fp)
                     resp["validation_source"] = f"validation_data = {label}"
+                    resp["n"]["validation"] = int(m)
                     break
         # Only an evaluate() over the whole test split is comparable with the grader's figure.
-        resp["eval_matches_test"] = [bool(fp and (fp.get("shape") or [0])[0] == len(data["x_test"]) and match(fp, data["x_test"]))
-                                     for fp in req.get("eval_x", [])]
+        # (Under verify_on: hidden no evaluate() of the submission's saw the rows the grader measures on.)
+        resp["eval_matches_test"] = [bool(hidden is None and fp and (fp.get("shape") or [0])[0] == len(data["x_test"])
+                                          and match(fp, data["x_test"])) for fp in req.get("eval_x", [])]
         break
     resp["seconds"] = round(time.perf_counter() - started, 4)
     return resp

@@ -117,7 +117,8 @@ def bwrap_prefix(host: HostIsolation, mounts: Mounts, *, tmp_mb: int, env: dict[
     cmd += ["--perms", "1777", "--size", str(64 * 1024 * 1024), "--tmpfs", "/dev/shm"]
     cmd += ["--perms", "1777", "--size", str(tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]
     # Sized like /tmp: an unsized tmpfs would hold whatever the run writes, until memory runs out.
-    cmd += ["--perms", "0755", "--size", str(tmp_mb * 1024 * 1024), "--tmpfs", "/home", "--perms", "1777", "--dir", INSIDE_HOME]
+    cmd += ["--perms", "0755", "--size", str(tmp_mb * 1024 * 1024), "--tmpfs", "/home"]
+    cmd += ["--perms", "1777", "--dir", INSIDE_HOME]
     # Made explicitly: as an implicit parent of the binds below /etc would be 0700, and the
     # unprivileged uid could read neither passwd/hosts nor the fonts and loader cache.
     cmd += ["--perms", "0755", "--dir", "/etc"]

@@ -27,6 +27,8 @@ from grader.sandbox.disk import DiskEnforcement, RunDisk
 from grader.sandbox.isolation import (INSIDE_DATA, INSIDE_HOME, INSIDE_OUT, INSIDE_RUNTIME, INSIDE_WORK,
                                       SANDBOX_UID, Mounts)
 
+INSIDE_WEIGHTS = "/sandbox/weights"
+
 RUNTIME_DIR = Path(__file__).resolve().parent.parent / "runtime"
 STDOUT_KEEP = 1024 * 1024
 TAIL_KEEP = 256 * 1024
@@ -52,6 +54,9 @@ class SandboxRequest:
     quick: float = 0.0  # fraction of each dataset to keep (0 = all)
     extra_env: dict[str, str] = field(default_factory=dict)
     compat: str | None = None  # 'keras2': the probe accepts Keras 2 calls (grader_probe.compat)
+    # The weights store (grader.weights), bound read-only for VGG16(weights="imagenet") and the like;
+    # None: $GRADER_WEIGHTS, else the default folder under the grader's cache, when it exists.
+    weights: Path | None = None
     uid: int = SANDBOX_UID
     # Another interpreter to run under (a course's venv), with the folders it needs bound read-only;
     # None: the grader's own (see grader.intake.environments).
@@ -136,6 +141,18 @@ def _link_data(work: Path, req: SandboxRequest, inside_data: str) -> None:
             (work / name).symlink_to(f"{inside_data}/{name}")
 
 
+def _weights_folder(req: SandboxRequest) -> Path | None:
+    if req.weights is not None:
+        return req.weights.resolve() if req.weights.is_dir() else None
+    from grader.errors import ConfigError
+    from grader.weights.store import WeightsStore
+
+    try:
+        return WeightsStore.resolve().sandbox_folder()
+    except ConfigError:  # a $GRADER_WEIGHTS that names no folder: no weights, and each missing file is noted
+        return None
+
+
 def _env(req: SandboxRequest, inside: dict[str, str], python_bin: str) -> dict[str, str]:
     cpus = str(max(1, req.limits.cpus))
     env = {
@@ -156,6 +173,8 @@ def _env(req: SandboxRequest, inside: dict[str, str], python_bin: str) -> dict[s
         env["GRADER_QUICK"] = str(req.quick)
     if req.compat:
         env["GRADER_COMPAT"] = req.compat
+    if inside.get("weights"):
+        env["GRADER_WEIGHTS"] = inside["weights"]
     if req.limits.seed is not None:  # the probe seeds random/NumPy/TF/Keras (grader_probe.seeding)
         env["GRADER_SEED"] = str(req.limits.seed)
         env["PYTHONHASHSEED"] = str(req.limits.seed)  # set and dict orders of str keys, too
@@ -213,6 +232,7 @@ def _run(req: SandboxRequest, host: isolation.HostIsolation, run_dir: Path, run_
         return _not_run(host, run_dir, out, notes, run_disk)
     for name, path in req.datasets.items():
         (data / name).symlink_to(Path(path).resolve())
+    weights = _weights_folder(req)
     python = req.python or isolation.python_executable()
     python_bin = str(Path(python).parent)
     if host.level is Isolation.BWRAP:
@@ -220,11 +240,17 @@ def _run(req: SandboxRequest, host: isolation.HostIsolation, run_dir: Path, run_
                   "home": INSIDE_HOME, "tmp": "/tmp"}
         _link_data(work, req, INSIDE_DATA)
         mounts = Mounts(work, out, RUNTIME_DIR, etc, dict(req.datasets), python_roots=req.python_roots)
+        if weights is not None:
+            inside["weights"] = INSIDE_WEIGHTS
         prefix = isolation.bwrap_prefix(host, mounts, tmp_mb=1024, env=_env(req, inside, python_bin))
+        if weights is not None:  # read-only, like the dataset files; bwrap reads options up to the command
+            prefix += ["--ro-bind", str(weights), INSIDE_WEIGHTS]
         popen_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
     else:
         inside = {"work": str(work), "out": str(out), "runtime": str(RUNTIME_DIR), "data": str(data),
                   "home": str(run_dir / "home"), "tmp": str(run_dir / "tmp")}
+        if weights is not None:
+            inside["weights"] = str(weights)
         prefix = isolation.unshare_prefix() if host.level is Isolation.NAMESPACES else []
         _link_data(work, req, str(data))
         popen_env = _env(req, inside, python_bin)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from grader.evidence.model import EvaluateRecord, FitRecord, ModelRecord
+from grader.verify.intervals import bootstrap, wilson
 from grader.verify.verified import CheckedFigure, FigureStatus
 
 ACCURACY_TOLERANCE = 0.01
@@ -69,20 +70,54 @@ def model_figures(model: ModelRecord, fit: FitRecord | None, measured: dict[str,
     reported_val_loss = _final(history, "val_loss", fit) if fit else None
     val = metrics.get("validation") or {}
     source = measured.get("validation_source", "")
-    figures.append(compare("accuracy", "validation", reported_val_acc, val.get("accuracy"), source))
+    counted = measured.get("n") or {}
+    figures.append(_with_interval(compare("accuracy", "validation", reported_val_acc, val.get("accuracy"), source),
+                                  counted.get("validation")))
     figures.append(compare("loss", "validation", reported_val_loss, val.get("loss"), source))
     test = metrics.get("test") or {}
     reported_test = _reported_test(model.evaluations, measured.get("eval_matches_test") or [])
-    figures.append(compare("accuracy", "test", _acc(reported_test), test.get("accuracy")))
+    figures.append(_with_interval(compare("accuracy", "test", _acc(reported_test), test.get("accuracy")),
+                                  counted.get("test")))
     figures.append(compare("loss", "test", reported_test.get("loss") if reported_test else None, test.get("loss")))
+    rows = (measured.get("rows") or {}).get("test")
     for metric in REGRESSION_METRICS:
         if metric in test:
-            figures.append(compare(metric, "test", _named(reported_test, metric), test[metric],
-                                   measured.get("held_out", "")))
+            figures.append(_with_bootstrap(compare(metric, "test", _named(reported_test, metric), test[metric],
+                                                   measured.get("held_out", "")), rows))
     if fit and train_key:
         figures.append(compare("accuracy", "train", _final(history, train_key, fit), None,
                                "the last epoch's running average during training"))
+    overlap = measured.get("test_overlap")
+    if isinstance(overlap, int) and overlap > 0:
+        # Measured on rows the model trained on: the grader's figure is real but says nothing about unseen data,
+        # so it counts as reported (capped like one), never as verified.
+        note = f"not verified: the model trained on {overlap:,} of the test rows it was measured on"
+        figures = [f.model_copy(update={"status": FigureStatus.REPORTED, "note": note})
+                   if f.split == "test" and f.verified is not None else f for f in figures]
     return figures
+
+
+def _with_interval(fig: CheckedFigure, n: object) -> CheckedFigure:
+    """An accuracy the grader measured over ``n`` examples, with its Wilson interval."""
+    if fig.verified is None or not isinstance(n, int) or n < 1 or not 0.0 <= fig.verified <= 1.0:
+        return fig
+    return fig.model_copy(update={"interval": wilson(fig.verified, n)})
+
+
+def _with_bootstrap(fig: CheckedFigure, rows: dict[str, Any] | None) -> CheckedFigure:
+    """A regression error the grader measured, with a bootstrap interval over its per-row errors."""
+    if fig.verified is None or not rows or fig.name not in REGRESSION_METRICS:
+        return fig
+    try:
+        error, target = list(map(float, rows["error"])), list(map(float, rows["target"]))
+        if fig.name == "relative_error":  # in the table's own units (dollars), as the worker measured it
+            a, b = (float(v) for v in rows["affine"])
+            error, target = [e / a for e in error], [(t - b) / a for t in target]
+        if not error or len(error) != len(target):
+            return fig
+        return fig.model_copy(update={"interval": bootstrap(fig.name, error, target)})
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        return fig  # the worker's rows are data from a sandbox: malformed means no interval, never a crash
 
 
 def _acc(results: dict[str, float] | None) -> float | None:

@@ -8,7 +8,7 @@ two disagree by more than a tolerance (a tampered history, a printed accuracy th
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
+from typing import Any, Callable
 
 from pydantic import Field, model_validator
 
@@ -58,6 +58,33 @@ class VerificationStatus(str, Enum):
     or a verifier that could not start there): the submission's own figures stand, marked as reported."""
 
 
+class RepeatedFigure(Frozen):
+    """A verified metric measured again on re-runs of the submission with other seeds (``grader grade --repeat``).
+
+    The verdict on a bar uses the median: one seed's training may land either side of it."""
+
+    metric: str = Field(description="The rubric's metric name, e.g. 'accuracy'.")
+    split: str = Field(description="'test', 'validation' or 'train'.")
+    seeds: tuple[int | None, ...] = Field(description="The seed of each run, the first run's first.")
+    values: tuple[float, ...] = Field(description="The verified figure of each run, in the order of `seeds`.")
+
+    @property
+    def median(self) -> float:
+        ordered, n = sorted(self.values), len(self.values)
+        return ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
+
+    @property
+    def spread(self) -> tuple[float, float]:
+        """The lowest and highest value."""
+        return min(self.values), max(self.values)
+
+    def describe(self, fmt: Callable[[float], str] = "{:.4f}".format) -> str:
+        """'median 0.9190 of 4 runs with seeds 1, 2, 3, 4 (0.9170-0.9215)'."""
+        low, high = self.spread
+        seeds = ", ".join("none" if s is None else str(s) for s in self.seeds)
+        return f"median {fmt(self.median)} of {len(self.values)} runs with seeds {seeds} ({fmt(low)}-{fmt(high)})"
+
+
 class ModelVerification(Frozen):
     model_id: str
     file: str | None = None
@@ -73,9 +100,17 @@ class ModelVerification(Frozen):
                                   "(test_overlap says how many, where row signatures were recorded).")
     test_overlap: int | None = Field(None, description="How many of the test split's rows the fit's data holds, "
                                      "under the student's preprocessing (exact row signatures); None when not counted.")
+    test_overlap_augmented: int | None = Field(
+        None, description="Of test_overlap, the rows found only as flipped or shifted (1-2 px) copies.")
     test_rows: int | None = Field(None, description="How many rows the test figures were measured on.")
-    measured_on: str | None = Field(None, description="Which rows the test figures were measured on, in words.")
+    measured_on: str | None = Field(None, description="Which rows the test figures were measured on, in words after "
+                                    "their count ('test images held back from the run ...'); None: the whole test split.")
     fault: Fault | None = Field(None, description="Set when status is 'error': what broke, and whose it is.")
+    repeats: tuple[RepeatedFigure, ...] = Field(
+        (), description="Borderline metrics measured again on re-runs with other seeds (grader grade --repeat).")
+
+    def repeated(self, metric: str, split: str) -> RepeatedFigure | None:
+        return next((r for r in self.repeats if r.metric == metric and r.split == split), None)
 
     @property
     def error_fault(self) -> Fault:

@@ -31,6 +31,7 @@ from grader.verify.figures import model_figures
 START_TIMEOUT_S = 120.0
 REQUEST_TIMEOUT_S = 600.0
 MAX_MODEL_BYTES = 512 * 2**20
+MAX_SIGNATURE_BYTES = 256 * 2**20  # 4 float64 per row: 8 million rows
 
 
 class Verifier:
@@ -138,16 +139,21 @@ class Verifier:
             raise VerifierError("verifier worker died or timed out")
         return json.loads(line)
 
-    def request(self, model_file: Path, payload: dict[str, Any]) -> dict[str, Any]:
-        """Send one model to the worker (restarting it once if it died)."""
+    def request(self, model_file: Path, payload: dict[str, Any], signatures: Path | None = None) -> dict[str, Any]:
+        """Send one model (and its fit's row signatures) to the worker (restarting it once if it died)."""
         for attempt in (1, 2):
             if self._proc is None or self._proc.poll() is not None:
                 self._start()
             name = f"{uuid.uuid4().hex}.keras"
             shutil.copyfile(model_file, self._inbox / name)
             os.chmod(self._inbox / name, 0o644)
+            extra = {}
+            if signatures is not None:
+                shutil.copyfile(signatures, self._inbox / f"{name}.sig.npy")
+                os.chmod(self._inbox / f"{name}.sig.npy", 0o644)
+                extra["signatures"] = f"{self._inside_inbox}/{name}.sig.npy"
             try:
-                req = {**payload, "id": name, "model": f"{self._inside_inbox}/{name}"}
+                req = {**payload, **extra, "id": name, "model": f"{self._inside_inbox}/{name}"}
                 assert self._proc is not None and self._proc.stdin is not None
                 self._proc.stdin.write(json.dumps(req) + "\n")
                 self._proc.stdin.flush()
@@ -158,9 +164,11 @@ class Verifier:
                             "message": f"the verifier crashed on this model: {exc}"}
             finally:
                 (self._inbox / name).unlink(missing_ok=True)
+                (self._inbox / f"{name}.sig.npy").unlink(missing_ok=True)
         return {"ok": False, "kind": "error", "message": "unreachable"}
 
-    def verify_model(self, model: ModelRecord, out_dir: Path, datasets: list[str], *, metrics: bool = True) -> ModelVerification:
+    def verify_model(self, model: ModelRecord, out_dir: Path, datasets: list[str], *, metrics: bool = True,
+                     hidden: str | None = None) -> ModelVerification:
         fit = _last_saved_fit(model)
         if fit is None or fit.saved_model is None:
             why = next((f.save_error for f in reversed(model.fits) if f.save_error), None)
@@ -174,10 +182,10 @@ class Verifier:
                                      message=message, fault=Fault(phase=Phase.VERIFY, culprit=Culprit.STUDENT,
                                                                   kind="model-file", message=message,
                                                                   subject=model.id))
-        payload = {"datasets": datasets if metrics else [], "fit": _fit_payload(fit),
+        payload = {"datasets": datasets if metrics else [], "fit": _fit_payload(fit), "hidden": hidden,
                    "eval_x": [e.x.model_dump() if e.x else None for e in model.evaluations]}
         try:
-            resp = self.request(path, payload)
+            resp = self.request(path, payload, _signature_file(fit, out_dir))
         except VerifierError as exc:
             if self.environment is None:
                 raise  # the grader's own verifier broke: a grader error, retried next time
@@ -209,7 +217,25 @@ class Verifier:
             params=ParamCounts(**resp["params"]) if resp.get("params") else None,
             figures=model_figures(model, fit, resp), dataset=resp.get("dataset"), preprocessing=prep,
             seconds=float(resp.get("seconds", 0.0)), trained_on_test=resp.get("trained_on_test") is True,
+            test_overlap=_count(resp.get("test_overlap")), test_rows=_count((resp.get("n") or {}).get("test")),
+            test_overlap_augmented=_count(resp.get("test_overlap_augmented")),
+            measured_on=str(resp["measured_on"]) if resp.get("measured_on") else None,
         )
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _signature_file(fit: FitRecord, out_dir: Path) -> Path | None:
+    """The fit's row signatures, when the probe wrote them inside the run's folder and they are a sane size."""
+    rel = fit.x.signature_file if fit.x is not None else None
+    if not rel:
+        return None
+    path = (out_dir / rel).resolve()
+    if not path.is_file() or out_dir.resolve() not in path.parents or path.stat().st_size > MAX_SIGNATURE_BYTES:
+        return None
+    return path
 
 
 def verify_fault(model_id: str, resp: dict[str, Any], message: str) -> Fault:
@@ -236,17 +262,24 @@ def _fit_payload(fit: FitRecord) -> dict[str, Any]:
             "validation_x": fit.validation_x.model_dump() if fit.validation_x else None}
 
 
-def verify_evidence(evidence: Evidence, out_dir: Path, verifier: Verifier, *, metrics: bool = True) -> VerifiedEvidence:
+def verify_evidence(evidence: Evidence, out_dir: Path, verifier: Verifier, *, metrics: bool = True,
+                    hidden: str | None = None) -> VerifiedEvidence:
+    """``hidden`` ('fraction:seed', grader.datasets.served.hidden_split) measures the test figures on the test
+    rows the run was not served."""
     # The datasets the run says it loaded come first, but that claim is only a hint from inside
     # the sandbox: every dataset the verifier holds is tried, and the data fingerprints decide.
     held = [name[: -len(".npz")] for name in verifier.datasets if name.endswith(".npz")]
     if HOUSING_FILE in verifier.datasets:
         held.append("usa_housing")  # a table, re-measured by grader_tabular in the worker
     datasets = list(dict.fromkeys([*evidence.datasets, *held]))
-    results = [verifier.verify_model(m, out_dir, datasets, metrics=metrics) for m in evidence.models]
+    extra = {"hidden": hidden} if hidden else {}  # verifiers written before hidden splits keep working
+    results = [verifier.verify_model(m, out_dir, datasets, metrics=metrics, **extra) for m in evidence.models]
     # The verifier alone holds the test split: what it learns about the training data is a typed field of
     # each verification (VerifiedEvidence.trained_on_test); the warning is only its words, for reports.
-    seen = [f"model {r.model_id}: {TRAINED_ON_TEST}" for r in results if r.trained_on_test]
+    seen = [f"model {r.model_id}: " + (f"the model was trained on {r.test_overlap:,} of the {r.test_rows or 0:,} rows "
+                                       "of the test split, so its test figures are not verified"
+                                       if r.test_overlap else TRAINED_ON_TEST)
+            for r in results if r.trained_on_test]
     if seen:
         evidence = evidence.model_copy(update={"warnings": [*evidence.warnings, *seen]})
     return VerifiedEvidence(evidence=evidence, verifications=results, verifier_versions=verifier.versions)

@@ -150,4 +150,5 @@ def test_files_count_against_memory_and_the_notes_say_so(submission, filesystem_
     limits = Limits(timeout_s=60, file_size_mb=128, memory_mb=200, cpus=1)
     run = run_submission(submission("files_in_memory.py", source), limits=limits).evidence.run
     assert run.status is RunStatus.MEMORY_LIMIT, (run.status, run.message)
-    assert any("counts against its memory limit of 200 MiB" in note for note in run.isolation_notes), run.isolation_notes
+    notes = run.isolation_notes
+    assert any("counts against its memory limit of 200 MiB" in note for note in notes), notes

@@ -233,8 +233,10 @@ import visualkeras
 picture = visualkeras.layered_view(object(), legend=True, to_file="model.png")
 picture.show()
 print("drew:", picture)
-from keras.utils.vis_utils import plot_model
+from keras.utils.vis_utils import plot_model, model_to_dot
 plot_model(object(), to_file="m.png")
+svg = model_to_dot(object(), show_shapes=True).create(prog="dot", format="svg")
+assert svg.startswith(b"<svg")
 try:
     import course_helpers_xyz
 except ModuleNotFoundError as exc:
@@ -250,7 +252,7 @@ def test_visual_only_packages_are_stand_ins_and_a_missing_package_is_named(tmp_p
     assert not (tmp_path / "w" / "model.png").exists()
     got = [(n["kind"], n["topic"], n["line"]) for n in written]
     assert got == [("provided", "adaptation", 2), ("skipped", "adaptation", 3), ("provided", "adaptation", 6),
-                   ("skipped", "adaptation", 7), ("failed", "package", 9)]
+                   ("skipped", "adaptation", 7), ("skipped", "adaptation", 8), ("failed", "package", 11)]
     assert "model.png was not written" in written[1]["detail"]
     assert "grader --python" in written[-1]["detail"] and written[-1]["subjects"] == ["course_helpers_xyz"]
 

@@ -13,6 +13,7 @@ import evidence_factory as f
 
 from grader.checks.base import Outcome
 from grader.checks.context import GradeContext
+from grader.checks.noise import ReviewReason
 from grader.checks.questions import check_question, true_values
 from grader.evidence.stored_outputs import notebook_record
 from grader.rubric.criteria import QuestionCriterion
@@ -232,6 +233,7 @@ def test_graded_result_shows_the_stored_run_and_where_the_answer_was() -> None:
     assert metric is not None and metric.run_comparison is not None
     # The verdict is the re-run's (0.9187 misses '> 0.92'); the student's 0.9205 is shown beside it, flagged.
     assert metric.outcome == Outcome.FAILED and metric.run_comparison.crosses_bar
+    assert ReviewReason.STORED_RUN in metric.review_reasons
     assert ("your notebook showed validation accuracy 0.9205; the grader's re-run reached 0.9187; the bar (> 0.92)"
             in metric.message)
     question = result.criterion("net.q.params")
@@ -242,3 +244,4 @@ def test_graded_result_shows_the_stored_run_and_where_the_answer_was() -> None:
     calm = graded(0.9505, 0.9487, {}).criterion("net.val")
     assert calm is not None and calm.outcome == Outcome.PASSED
     assert calm.run_comparison is not None and not calm.run_comparison.crosses_bar
+    assert ReviewReason.STORED_RUN not in calm.review_reasons

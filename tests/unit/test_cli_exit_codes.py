@@ -178,7 +178,7 @@ def test_python_m_grader_with_a_broken_subcommand_fails_and_names_it() -> None:
                            timeout=300)
     assert whole.returncode == 0
     listed = re.findall(r"^  (\w+)\s", whole.stdout.split("Commands:", 1)[1], re.M)
-    assert listed == ["check", "datasets", "grade", "report", "rubric", "run", "schema"]
+    assert listed == ["check", "datasets", "grade", "package", "report", "rubric", "run", "schema", "weights"]
 
 
 @pytest.mark.parametrize("fn", [api.run_submission, api.check, api.grade_folder, api.stored_results,

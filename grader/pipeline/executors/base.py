@@ -43,6 +43,7 @@ class Job:
     python: str | None = None  # the course interpreter (grader.intake.environments); None: the grader's own
     runtime: str | None = None  # 'tf-keras': the legacy Keras 2 runtime
     adapt: str | None = None  # 'none': no adaptation to the grading machine (grader_probe.adapt); None: on
+    hidden_test: bool = False  # a rubric's verify_on: hidden: serve part of the test split, measure on the rest
 
 
 @dataclass
@@ -121,7 +122,7 @@ def run_job(job: Job, *, verifier: Any = None, progress: Callable[[dict[str, Any
                 root / entry, datasets=job.datasets, limits=job.limits, continue_on_error=job.continue_on_error,
                 quick=job.quick, cpus=job.limits.cpus, verifier=verifier, keep_files=keep, progress=progress,
                 workdir=root if job.folder_source else None, gpu=gpu, compat=job.compat,
-                python=job.python, runtime=job.runtime, adapt=job.adapt)
+                python=job.python, runtime=job.runtime, adapt=job.adapt, hidden_test=job.hidden_test)
         except GraderError as exc:
             phase = Phase.VERIFY if isinstance(exc, VerifierError) else Phase.RUN
             return fault_evidence(job, grader_fault(exc, f"{entry}: the grader could not run it: {exc}", phase=phase,

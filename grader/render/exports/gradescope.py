@@ -41,24 +41,28 @@ def _test(c: CriterionResult, n: int, hidden_visibility: Visibility) -> dict[str
 
 
 def gradescope_results(result: GradeResult, *, hidden_visibility: Visibility = "after_published",
-                       visibility: Visibility = "visible") -> dict[str, Any]:
+                       visibility: Visibility = "visible", output: str | None = None) -> dict[str, Any]:
+    """The results.json document; ``output`` replaces the default text for the whole submission (a summary of
+    score, run and isolation level), e.g. with a report's text for the student's copy of the result."""
     if hidden_visibility not in VISIBILITIES or visibility not in VISIBILITIES:
         raise ValueError(f"visibility must be one of {VISIBILITIES}")
     r = result
     summary = [f"{clean(r.rubric.title)}: {pts(r.score)} / {pts(r.max_score)} points ({r.percent:.1f}%), {r.status.value}.",
-               f"Run: {r.run.status.value}: {clean(r.run.message)}"]
+               f"Run: {r.run.status.value}: {clean(r.run.message)}",
+               f"Isolation: {r.run.isolation.value}"]
     if r.quick:
         summary.append(f"Quick mode: {pts(r.skipped_points)} points were not checked.")
     return {
         "score": r.score,
         "execution_time": round(r.run.duration_s),
-        "output": "\n".join(summary),
+        "output": "\n".join(summary) if output is None else output,
         "output_format": "text",
         "visibility": visibility,
         "stdout_visibility": "hidden",
         "tests": [_test(c, n, hidden_visibility) for n, c in enumerate(r.criteria, 1)],
         "extra_data": {"rubric": r.rubric.id, "rubric_version": r.rubric.version, "rubric_sha256": r.rubric.sha256,
                        "status": r.status.value, "percent": r.percent, "max_score": r.max_score,
+                       "isolation": r.run.isolation.value,
                        "grader_version": r.grader_version},
     }
 

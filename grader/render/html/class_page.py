@@ -29,6 +29,9 @@ class StudentRow:
     failed: int
 
 
+THRESHOLD_CHECK = "metrics.threshold"
+
+
 @dataclass
 class CriterionStats:
     id: str
@@ -37,6 +40,8 @@ class CriterionStats:
     max_points: float
     counts: dict[str, int] = field(default_factory=lambda: {o.value: 0 for o in Outcome})
     points: float = 0.0
+    threshold: bool = False  # a metric threshold: its figures have intervals, so students may be borderline
+    borderline: int = 0  # students whose figure's 95% interval straddles the bar
 
     @property
     def decided(self) -> int:
@@ -62,6 +67,8 @@ def criterion_stats(results: Sequence[GradeResult]) -> list[CriterionStats]:
                                                      c.max_points))
             s.counts[c.outcome.value] += 1
             s.points += c.points
+            s.threshold = s.threshold or c.check == THRESHOLD_CHECK
+            s.borderline += c.borderline is not None
     return list(stats.values())
 
 

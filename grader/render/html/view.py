@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from grader.checks.base import Outcome
+from grader.checks.noise import review_text
+from grader.evidence.seeding import seed_line
 from grader.grading.result import CriterionResult, GradeResult
 from grader.render.safe import for_html, num, pts, seconds
 
@@ -30,6 +32,7 @@ class CriterionView:
     figure_status: str | None = None
     bonus: bool = False
     concealed: bool = False
+    review: str = ""  # why a person should look at this verdict, in words ('' when nothing asks)
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,7 @@ def criterion_view(c: CriterionResult) -> CriterionView:
         id=c.id, title=for_html(c.title), verdict=c.outcome.value, points="–" if skipped else pts(c.points),
         max_points=pts(c.max_points), message=for_html(c.message), feedback=for_html(c.feedback),
         detail=for_html(c.detail),
-        figure_status=c.figure_status.value if c.figure_status else None, bonus=c.bonus)
+        figure_status=c.figure_status.value if c.figure_status else None, bonus=c.bonus, review=review_text(c.review_reasons, c.borderline))
 
 
 def part_views(r: GradeResult) -> list[PartView]:
@@ -87,6 +90,7 @@ def run_facts(r: GradeResult) -> list[tuple[str, str]]:
                          + (f"{seconds(lim.cell_timeout_s)} per cell ({lim.cell_timeout_source.value}), "
                             if lim.cell_timeout_s is not None else "no separate limit per cell, ")
                          + f"{lim.memory_mb:,} MiB memory, {lim.cpus} CPU thread(s), {lim.output_mb} MiB output")),
+             ("Seed", for_html(seed_line(run))),
              ("Total time", seconds(run.duration_s))]
     epoch_times = [f"{m.id}" + (f" fit {f.index + 1}" if len(m.fits) > 1 else "")
                    + f": {seconds(sum(f.epoch_seconds) / len(f.epoch_seconds))} × {len(f.epoch_seconds)}"

@@ -7,7 +7,7 @@ IndexError. The configuration calls (`set_memory_growth`, `set_visible_devices`,
 `set_logical_device_configuration` and its old name) take that stand-in as a noted no-op.
 `tf.device('/GPU:0')` already falls back to the CPU in TensorFlow 2 (soft placement): it runs
 as written, noted. `tf.test.is_gpu_available()` answers False, noted. A mixed-precision policy
-is the student's choice: it runs as written (slower on a CPU, same numerics), noted.
+is the student's choice: it runs as written (in float16 on the CPU too, only slower), noted.
 """
 
 from __future__ import annotations
@@ -19,10 +19,12 @@ from typing import Any, Callable
 from grader_probe import importhook, notes
 from grader_probe.adapt import note
 
+_state: dict[str, bool] = {}
+
+
 def _head() -> str:
     what = "notebook" if "ipykernel" in sys.modules else "code"
     return f"this {what} assumes a GPU; the grader has none"
-_state: dict[str, bool] = {}
 
 
 def gpu_absent() -> bool:

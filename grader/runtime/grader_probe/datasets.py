@@ -31,6 +31,28 @@ def _quick_fraction() -> float:
         return 0.0
 
 
+def hidden_spec() -> tuple[float, int] | None:
+    """(fraction held back, seed) from GRADER_HIDDEN ('0.5:1234'), or None: serve the whole test split."""
+    try:
+        fraction, seed = os.environ.get("GRADER_HIDDEN", "").split(":")
+        return (float(fraction), int(seed)) if 0 < float(fraction) < 1 else None
+    except ValueError:
+        return None
+
+
+def hidden_split(n: int, fraction: float, seed: int):
+    """(served rows, hidden rows) of a test split of ``n`` rows, each in the split's order.
+
+    The verifier computes the same split from the same seed: the hidden rows are the ones the grader
+    measures on, and the submission never receives them.
+    """
+    import numpy as np
+
+    order = np.random.default_rng(seed).permutation(n)
+    held = max(1, min(n - 1, int(round(n * fraction))))
+    return np.sort(order[held:]), np.sort(order[:held])
+
+
 def make_loader(name: str, filename: str, original: Any) -> Any:
     def load_data(*args: Any, **kwargs: Any):
         import numpy as np
@@ -45,13 +67,19 @@ def make_loader(name: str, filename: str, original: Any) -> Any:
             )
         with np.load(path, allow_pickle=False) as data:
             x_train, y_train, x_test, y_test = (data[k] for k in ("x_train", "y_train", "x_test", "y_test"))
+        hidden = hidden_spec()
+        held_back = 0
+        if hidden is not None:  # verify_on: hidden: the rest of the test split stays with the grader
+            served, held = hidden_split(len(x_test), *hidden)
+            x_test, y_test, held_back = x_test[served], y_test[served], len(held)
         fraction = _quick_fraction()
         if 0 < fraction < 1:
             # Quick mode: keep the split's order (so the grader can still recognise it) but
             # only a leading fraction of it.
             n_train, n_test = max(1, int(len(x_train) * fraction)), max(1, int(len(x_test) * fraction))
             x_train, y_train, x_test, y_test = x_train[:n_train], y_train[:n_train], x_test[:n_test], y_test[:n_test]
-        events.emit("dataset", name=name, train=list(x_train.shape), test=list(x_test.shape), quick=fraction or None)
+        events.emit("dataset", name=name, train=list(x_train.shape), test=list(x_test.shape), quick=fraction or None,
+                    hidden=held_back or None)
         return (x_train, y_train), (x_test, y_test)
 
     load_data.__doc__ = getattr(original, "__doc__", None)

@@ -167,7 +167,7 @@ def patch_model_class(cls: type, framework: str, callback_base: Callable[[], typ
         }
         user_callbacks = list(bound.get("callbacks") or [])
         try:
-            record["x"] = fingerprint(x)
+            record["x"] = fingerprint(x, signatures=f"{mid}_fit{record['index']}_x")
             record["y"] = fingerprint(bound.get("y"))
             if isinstance(val, (tuple, list)) and len(val) >= 2:
                 record["validation_x"] = fingerprint(val[0])

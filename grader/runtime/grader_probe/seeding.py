@@ -88,10 +88,12 @@ def _on_tensorflow(tf: ModuleType) -> None:
             tf.config.experimental.enable_op_determinism()
             _state["determinism"] = True
         except Exception as exc:  # an old TensorFlow without it: seeded, not deterministic, and said so
-            events.emit("seeding", seed=_state["seed"], op_determinism=False, reason=f"{type(exc).__name__}: {exc}"[:300])
+            events.emit("seeding", seed=_state["seed"], op_determinism=False,
+                        reason=f"{type(exc).__name__}: {exc}"[:300])
     _wrap(random_api, "set_seed", "tensorflow", "tf.random.set_seed")
     _watch_errors(tf)
-    events.emit("seeding", seed=_state["seed"], op_determinism=_state["determinism"])
+    if _state["seed"] is not None:
+        events.emit("seeding", seed=_state["seed"], op_determinism=_state["determinism"])
 
 
 def _on_keras(keras: ModuleType) -> None:

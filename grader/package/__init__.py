@@ -1,0 +1,1 @@
+"""Packaging the grader for the places courses grade in: a Gradescope autograder zip (``grader package``)."""
