@@ -104,7 +104,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             samples = C.interleave({"default": variant(None, "default"), "deterministic": variant("1", "det")},
                                    reps, warmup=False)
             summary = {}
-            for key, label in (("fit_s", "model.fit"), ("wall_s", "whole process")):
+            for key, label in (("fit_s", "model.fit"), ("wall_s", "whole process"),
+                               ("children_cpu_s", "whole process, CPU seconds")):
                 a = [s[key] for s in samples["default"]]
                 b = [s[key] for s in samples["deterministic"]]
                 summary[key] = {"label": label, "default": C.spread(a), "deterministic": C.spread(b),

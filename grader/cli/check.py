@@ -11,7 +11,7 @@ import click
 
 from grader.cli.environment_options import environment_options
 from grader.cli.exits import GraderCommand
-from grader.cli.options import adapt_option, compat_option, format_option, formats, seed_option
+from grader.cli.options import adapt_option, compat_option, format_option, formats, seed_option, weights_option
 from grader.errors import ConfigError, ExitCode
 
 if TYPE_CHECKING:
@@ -36,6 +36,7 @@ REPORT_FORMATS = ("html", "json", "md")  # what --out writes without --format
               help="Exit 0 when the score is at least this percent (and 1 below it), whatever single criteria did.")
 @compat_option
 @adapt_option
+@weights_option
 @seed_option
 @environment_options
 def check_command(path: Path, rubric_ref: str, quick: bool, as_json: bool, datasets: str | None,

@@ -13,7 +13,7 @@ import click
 
 from grader.cli.environment_options import environment_options
 from grader.cli.exits import GraderCommand
-from grader.cli.options import adapt_option, compat_option, format_option, formats, seed_option
+from grader.cli.options import adapt_option, compat_option, format_option, formats, seed_option, weights_option
 from grader.errors import ConfigError, ExitCode, Interrupted
 
 
@@ -45,6 +45,7 @@ def _default_formats() -> tuple[str, ...]:
                    "like any run.")
 @compat_option
 @adapt_option
+@weights_option
 @seed_option
 @environment_options
 def grade_command(folder: Path, rubric_ref: str, jobs: int, executor: str, address: str | None, out: Path,

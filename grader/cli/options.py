@@ -1,4 +1,5 @@
-"""Options shared by several commands: ``--compat``, ``--adapt``, ``--seed`` and the report formats of ``--format``."""
+"""Options shared by several commands: ``--compat``, ``--adapt``, ``--seed``, ``--weights`` and the report formats of
+``--format``."""
 
 from __future__ import annotations
 
@@ -35,6 +36,25 @@ def adapt_option(fn: F) -> F:
         help="on (default): adapt what differs because the grader's machine is not the student's (GPU lines on a "
              "CPU grader, visualkeras/plot_model, Keras 3 relocations such as keras.preprocessing.image."
              "ImageDataGenerator) and list each adaptation; none: run the code exactly as written.")(fn)
+
+
+def _use_weights(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    # The sandbox runner reads the store from $GRADER_WEIGHTS when a request names none, in this process
+    # and in executors it starts; setting it here serves every run of the command, however it is executed.
+    if value is None:
+        return
+    import os
+
+    from grader.weights.store import WeightsStore
+
+    os.environ[WeightsStore.ENV_VAR] = str(WeightsStore.resolve(value).root)  # ConfigError: no such folder
+
+
+def weights_option(fn: F) -> F:
+    return click.option(
+        "--weights", metavar="DIR", expose_value=False, callback=_use_weights,
+        help="Pretrained weights served to submissions (VGG16(weights='imagenet'), ...): a folder filled with "
+             "`grader weights fetch NAME`. Default: $GRADER_WEIGHTS, else $GRADER_CACHE/weights.")(fn)
 
 
 class SeedType(click.ParamType):
@@ -112,4 +132,4 @@ def formats(text: str | None, default: Sequence[str] = ()) -> list[str]:
 
 
 __all__ = ["OFF", "AudienceChoice", "FormatOption", "adapt_option", "compat_option", "format_option", "formats",
-           "resolve_compat", "seed_option"]
+           "resolve_compat", "seed_option", "weights_option"]

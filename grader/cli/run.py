@@ -8,7 +8,7 @@ import click
 
 from grader.cli.environment_options import environment_options
 from grader.cli.exits import GraderCommand
-from grader.cli.options import adapt_option, compat_option, resolve_compat, seed_option
+from grader.cli.options import adapt_option, compat_option, resolve_compat, seed_option, weights_option
 from grader.errors import ExitCode
 
 
@@ -24,6 +24,7 @@ from grader.errors import ExitCode
 @click.option("--keep", type=click.Path(file_okay=False, path_type=Path), help="Copy the run's evidence files here.")
 @compat_option
 @adapt_option
+@weights_option
 @seed_option
 @environment_options
 def run_command(path: Path, as_json: bool, datasets: str | None, timeout: float | None, cell_timeout: float | None,

@@ -23,10 +23,14 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grader.errors import ExitCode
 from grader.package.gradescope import DATA_DIR, PackageConfig, read_config
+
+if TYPE_CHECKING:
+    from grader.api import ProgressSink
+    from grader.grading.result import GradeResult
 
 ROOT_ENV = "GRADER_AUTOGRADER_ROOT"
 DEFAULT_ROOT = Path("/autograder")
@@ -80,15 +84,15 @@ def find_submission(folder: Path, pattern: str | None) -> Path | str:
     return f"{problem} in your submission (it holds: {names}). Submit the one file the assignment asks for."
 
 
-def _isolation_text(result: Any) -> str:
+def _isolation_text(result: GradeResult) -> str:
     level = result.run.isolation.value
     lines = [f"Isolation in this autograder: {ISOLATION_WORDS.get(level, level)}."]
-    notes = getattr(result.evidence.evidence.run, "isolation_notes", [])
+    notes = result.evidence.evidence.run.isolation_notes
     lines += [f"  {n}" for n in notes]
     return "\n".join(lines) + "\n"
 
 
-def results_for(result: Any, config: PackageConfig) -> dict[str, Any]:
+def results_for(result: GradeResult, config: PackageConfig) -> dict[str, Any]:
     """results.json for a grade: tests from the instructor's copy, output from the student's report."""
     from grader.grading.result import GradeStatus
     from grader.package.report_text import html_text
@@ -103,7 +107,7 @@ def results_for(result: Any, config: PackageConfig) -> dict[str, Any]:
                 "submission: the course staff can see it and will grade it again.\n")
     output = head + _isolation_text(result) + "\n" + html_text(render_report(student))
     data = gradescope_results(result, hidden_visibility=config.hidden_visibility, output=output)
-    data["extra_data"]["isolation_notes"] = list(getattr(result.evidence.evidence.run, "isolation_notes", []))
+    data["extra_data"]["isolation_notes"] = list(result.evidence.evidence.run.isolation_notes)
     return data
 
 
@@ -122,7 +126,7 @@ def write_results(results_dir: Path, data: dict[str, Any]) -> Path:
     return path
 
 
-def autograde(root: Path | None = None, *, progress: Any = None) -> tuple[Path, ExitCode]:
+def autograde(root: Path | None = None, *, progress: ProgressSink | None = None) -> tuple[Path, ExitCode]:
     """Grade ``<root>/submission`` and write ``<root>/results/results.json``; returns its path and the exit code.
 
     Raises GraderError (ConfigError for a tree that is not one of our packages) when nothing can be graded

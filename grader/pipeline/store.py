@@ -94,6 +94,17 @@ def environment(datasets: Mapping[str, Path] | None = None, *, compat: str | Non
             env[f"data:{name}"] = str(Path(path).stat().st_size)
         except OSError:
             env[f"data:{name}"] = "missing"
+    # Pretrained weights the runs are served (grader.weights): a store filled since is another result, so a
+    # run that failed for a missing file runs again. An empty store keeps the keys stored before it existed.
+    from grader.errors import ConfigError
+    from grader.weights.store import WeightsStore
+
+    try:
+        held = WeightsStore.resolve().files()
+    except ConfigError:
+        held = []
+    for f in held:
+        env[f"weights:{f.name}"] = str(f.size)
     return env
 
 

@@ -211,6 +211,7 @@ def verify(model: Any, data_dir: str, fit: dict[str, Any],
     out["metrics"] = {"test": test}
     # Per-row errors, so the grader can put a bootstrap interval around each figure (never stored whole).
     out["rows"] = {"test": {"error": err.tolist(), "target": target.tolist(), "affine": [float(v) for v in y_affine]}}
+    out["n"] = {"test": int(len(rows))}
     out["validation_source"] = ""
     out["held_out"] = f"{len(rows)} held-out rows, split as {recipe}"
     return out

@@ -30,8 +30,7 @@ requirements:
   - {id: validation, title: Validation data, validation: true, points: 3}
 """
 
-pytestmark = [pytest.mark.tf,
-              pytest.mark.skipif(shutil.which("git") is None or shutil.which("bash") is None, reason="needs git, bash")]
+pytestmark = pytest.mark.skipif(shutil.which("git") is None or shutil.which("bash") is None, reason="needs git, bash")
 
 
 def git(repo: Path, *args: str) -> str:
@@ -85,6 +84,7 @@ def test_changed_finds_new_notebooks_and_scripts(course: tuple[Path, str], tmp_p
     assert explicit.returncode == 0 and listing.read_text().splitlines() == ["week0/old.py"]
 
 
+@pytest.mark.tf
 def test_grade_summarises_uploads_and_fails_under_the_bar(course: tuple[Path, str], tmp_path: Path, dataset_store) -> None:
     repo, base = course
     listing, reports, summary = tmp_path / "list.txt", tmp_path / "reports", tmp_path / "summary.md"

@@ -146,3 +146,42 @@ def test_verify_on_hidden_measures_on_images_the_run_never_received(tmp_path, wr
     saved = keras.saving.load_model(kept / model.fits[-1].saved_model, safe_mode=True)
     pred = saved.predict(x_test[held] / 255.0, verbose=0).argmax(axis=1)
     assert float((pred == y_test[held]).mean()) == pytest.approx(acc.verified, abs=1e-6)
+
+
+HOUSING_SCRIPT = textwrap.dedent("""
+    import pandas as pd
+    import tensorflow as tf
+    from sklearn.model_selection import train_test_split
+
+    df = pd.read_csv("USA_Housing.csv").drop(columns=["Address"])
+    train, test = train_test_split(df, test_size=0.25, random_state=42)
+    scale = train.drop(columns=["Price"]).max()
+    x_train, x_test = train.drop(columns=["Price"]) / scale, test.drop(columns=["Price"]) / scale
+    model = tf.keras.Sequential([tf.keras.Input((5,)), tf.keras.layers.Dense(8, activation="relu"),
+                                 tf.keras.layers.Dense(1)])
+    model.compile(optimizer=tf.keras.optimizers.Adam(1e-2), loss="mse", metrics=["mae"])
+    model.fit(x_train, train["Price"] / 1e6, epochs=3, batch_size=64, verbose=0)
+    model.evaluate(x_test, test["Price"] / 1e6, verbose=0)
+""")
+
+
+def test_a_regression_error_carries_a_bootstrap_interval_over_the_held_out_rows(tmp_path, writer) -> None:
+    from grader.api import run_submission
+    from grader.datasets.store import DatasetStore
+
+    store = DatasetStore.synthetic(tmp_path / "store", names=("usa_housing",))
+    verified = run_submission(writer(tmp_path / "src", "housing.py", HOUSING_SCRIPT), datasets=store, cpus=2)
+    assert verified.evidence.run.status is RunStatus.COMPLETED, verified.evidence.run.message
+    (model,) = verified.evidence.models
+    ver = verified.verification(model.id)
+    import math
+
+    import pandas as pd
+
+    held_out = math.ceil(0.25 * len(pd.read_csv(store.find("usa_housing"))))  # train_test_split's test_size rule
+    assert ver.test_rows == held_out
+    for name in ("mae", "mse", "relative_error"):
+        fig = ver.figure(name, "test")
+        assert fig is not None and fig.status is FigureStatus.VERIFIED and fig.interval is not None, name
+        assert fig.interval.method == "bootstrap" and fig.interval.n == held_out, name
+        assert fig.interval.low < fig.verified < fig.interval.high, name

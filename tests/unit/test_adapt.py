@@ -296,6 +296,24 @@ def test_adaptation_notes_fold_and_a_missing_package_explains_the_error() -> Non
     assert not any(n.caused_error for n in link_notes(folded[:1], [other], None))
 
 
+def test_adaptation_notes_are_in_the_report_the_summary_and_the_json() -> None:
+    import test_report_samples as samples
+
+    from grader.evidence.model import RunNote
+    from grader.render.exports.json import render_json
+    from grader.render.html.report import render_report
+    from grader.render.terminal import render_summary
+
+    detail = "this notebook assumes a GPU; the grader has none: line 3 had no effect"
+    result = samples.good_result()
+    ev = result.evidence.evidence.model_copy(update={"run_notes": [
+        RunNote(kind="skipped", topic="adaptation", detail=detail, cell_index=0, line=3)]})
+    result = result.model_copy(update={"evidence": result.evidence.model_copy(update={"evidence": ev})})
+    assert detail in render_report(result)
+    assert f"[skipped] cell 0, line 3: {detail}" in render_summary(result)
+    assert json.loads(render_json(result))["evidence"]["evidence"]["run_notes"][0]["topic"] == "adaptation"
+
+
 def test_adapt_modes_reach_the_sandbox_and_the_store_key() -> None:
     from grader.pipeline.store import environment
 

@@ -272,6 +272,16 @@ def test_get_file_of_any_other_url_fails_at_once_named_and_explains_the_error(pr
     assert [n.caused_error for n in linked] == [True]
 
 
+def test_get_file_of_a_dataset_the_exercise_is_not_given_says_so(probe) -> None:
+    _, read, tmp = probe
+    get_file = datafiles.wrap_get_file(lambda *a, **k: pytest.fail("tried to download"))
+    url = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/train-images-idx3-ubyte.gz"
+    with pytest.raises(OSError, match="no network"):
+        _student_get_file(tmp, get_file, "train-images-idx3-ubyte.gz", url)
+    (note,) = read()
+    assert note["kind"] == "failed" and "not given Fashion-MNIST" in note["detail"] and note["subjects"] == [url]
+
+
 # --- pretrained weights through get_file ----------------------------------------------------------
 
 MOBILENET = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_224_no_top.h5"

@@ -133,3 +133,45 @@ def test_weights_commands_exit_with_the_usage_code_for_bad_input(tmp_path: Path)
     assert unknown.exit_code == ExitCode.USAGE and "unknown Keras application" in unknown.output
     missing = runner.invoke(main, ["weights", "list", "--weights", str(tmp_path / "typo")])
     assert missing.exit_code == ExitCode.USAGE and "does not exist" in missing.output
+
+
+def test_the_weights_option_serves_its_folder_to_every_run_and_refuses_a_typo(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    import click
+
+    from grader.cli.exits import GraderCommand
+    from grader.cli.options import weights_option
+
+    monkeypatch.delenv("GRADER_WEIGHTS", raising=False)  # restored after the test: the option sets it
+
+    @click.command(cls=GraderCommand)
+    @weights_option
+    def show() -> None:
+        click.echo(os.environ.get("GRADER_WEIGHTS", "unset"))
+
+    store = tmp_path / "store"
+    store.mkdir()
+    runner = CliRunner()
+    assert runner.invoke(show, []).output.strip() == "unset"
+    assert runner.invoke(show, ["--weights", str(store)]).output.strip() == str(store.resolve())
+    script = tmp_path / "hw.py"
+    script.write_text("print(1)\n")
+    typo = runner.invoke(main, ["run", str(script), "--weights", str(tmp_path / "typo")])
+    assert typo.exit_code == ExitCode.USAGE and "does not exist" in typo.output
+
+
+def test_a_filled_weights_store_is_part_of_the_results_stores_environment(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from grader.pipeline.store import environment
+
+    store = tmp_path / "weights"
+    store.mkdir()
+    monkeypatch.setenv("GRADER_WEIGHTS", str(store))
+    empty = environment()
+    assert not [k for k in empty if k.startswith("weights:")]  # an empty store keeps the keys stored before
+    WeightsStore(store).add(_h5(tmp_path / "x.h5"), MOBILENET)
+    filled = environment()
+    assert filled[f"weights:{MOBILENET}"] == str((store / MOBILENET).stat().st_size)
+    assert {k: v for k, v in filled.items() if not k.startswith("weights:")} == empty

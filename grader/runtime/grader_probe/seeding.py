@@ -28,8 +28,8 @@ MAX_SEED_EVENTS = 20
 # TensorFlow says why an op refused to run under op determinism only in its message (RuntimeError,
 # ValueError, UnimplementedError, ... depending on the op): the probe reads it here, where the error is
 # raised, and from then on the fact travels as the typed event `determinism_failed`.
-_DETERMINISM_WORDS = ("determinism is enabled", "deterministic implementation", "deterministic gpu implementation",
-                      "determinism")
+# ("... when determinism is enabled", "A deterministic GPU implementation of ... is not available").
+_DETERMINISM_WORDS = ("determinism", "deterministic implementation", "deterministic gpu implementation")
 
 
 def seed() -> int | None:
