@@ -45,7 +45,12 @@ class Borderline(Frozen):
     def describe(self, fmt: Callable[[float], str] = "{:.4f}".format, rows: str = "examples") -> str:
         """'0.9187, 95% interval 0.9133-0.9239 over 10,000 test examples: within noise of 0.92'."""
         return (f"{fmt(self.value)}, {self.interval.level:.0%} interval {fmt(self.interval.low)}-"
-                f"{fmt(self.interval.high)} over {self.interval.n:,} {rows}: within noise of {fmt(self.bar)}")
+                f"{fmt(self.interval.high)} over {self.interval.n:,} {rows}: within noise of {_bar(self.bar)}")
+
+
+def _bar(value: float) -> str:
+    """A bar as the rubric would write it: '0.92', '80,000'."""
+    return f"{value:,.0f}" if float(value).is_integer() and abs(value) >= 1 else f"{value:g}"
 
 
 def bars(expect: Range) -> list[float]:
@@ -81,6 +86,6 @@ def review_text(reasons: tuple[ReviewReason, ...], edge: Borderline | None) -> s
     for reason in reasons:
         text = _REVIEW_WORDS.get(reason, reason.value)
         if reason is ReviewReason.BORDERLINE and edge is not None:
-            text += f" ({edge.interval.describe()} holds {edge.bar:g})"
+            text += f" ({edge.interval.describe()} holds {_bar(edge.bar)})"
         words.append(text)
     return "; ".join(words)

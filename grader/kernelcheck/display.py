@@ -39,7 +39,9 @@ def text(check: SelfCheck) -> str:
     lines += render_summary(r, ascii_only=False).splitlines()[_SUMMARY_HEAD:]
     if check.deferred:
         lines += ["", "Decided only by the full grader"]
-        lines += [t(f"  - {d.title}: {d.reason.words}") for d in check.deferred]
+        for reason in dict.fromkeys(d.reason for d in check.deferred):
+            n = sum(1 for d in check.deferred if d.reason is reason)
+            lines.append(t(f"  - {n} criterion(s): {reason.words}"))
     lines += ["", t(_score(check))]
     return "\n".join(lines)
 

@@ -40,8 +40,10 @@ class Interval(Frozen):
     def contains(self, value: float) -> bool:
         return self.low <= value <= self.high
 
-    def describe(self, digits: int = 4) -> str:
-        return f"{self.level:.0%} interval {self.low:.{digits}f}-{self.high:.{digits}f}"
+    def describe(self) -> str:
+        """'95% interval 0.9132-0.9239' (four decimals for small figures, one for errors in dollars)."""
+        spec = ".4f" if max(abs(self.low), abs(self.high)) < 10 else ",.1f"
+        return f"{self.level:.0%} interval {self.low:{spec}}-{self.high:{spec}}"
 
 
 def wilson(p: float, n: int, z: float = Z95) -> Interval:

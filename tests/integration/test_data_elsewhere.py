@@ -2,6 +2,7 @@
 
 - A Colab notebook that reads Kaggle's "MNIST in CSV" files from Drive paths is served CSVs made from
   the grader's copy, noted, and graded end to end: its model is verified on the grader's test split.
+- A Kaggle kernel reads Fashion-MNIST's CSVs with pandas and numpy and gets exactly the served arrays.
 - A script using ``tfds.load("mnist")`` and ``get_file`` of Yann LeCun's idx file gets both from the
   grader's copy (the two agree), and ``tfds.load("cifar100")`` fails at once, named.
 - ``MobileNetV2(weights="imagenet")`` fails at once with a note naming the file and the fetch command
@@ -18,6 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from grader.evidence.model import Limits, NoteTopic, RunStatus
@@ -55,6 +57,28 @@ def test_a_kaggle_csv_notebook_is_served_its_files_and_graded_end_to_end(grade) 
     result = grade_result(verified, load_rubric(CORPUS / "realworld-corpus.yaml"))
     assert {c.id: c.outcome for c in result.criteria}["net.test"] is Outcome.PASSED  # measured on the grader's split
     assert result.score == result.max_score
+
+
+def test_kaggles_fashion_mnist_csvs_hold_the_served_arrays(tmp_path: Path) -> None:
+    """pandas and numpy read the Kaggle Fashion-MNIST files; a Digit Recognizer file of a dataset this
+    exercise is not given fails with a note. No model, so no verifier: a cheap run."""
+    from grader.api import run_submission
+    from grader.datasets.store import DatasetStore
+
+    store = DatasetStore.synthetic(tmp_path / "store", size="small", names=("fashion_mnist",))
+    arrays = store.load_npz("fashion_mnist")
+    ev = run_submission(CORPUS / "data_kaggle_fashion_csv.py", datasets=store, limits=LIMITS, cpus=2).evidence
+    assert ev.run.status is RunStatus.COMPLETED, (ev.run.message, ev.run.script_error)
+    n_train, n_test = len(arrays["x_train"]), len(arrays["x_test"])
+    assert f"train ({n_train}, 785) ['label', 'pixel1', 'pixel2'] pixel784" in ev.printed
+    pixels = int(arrays["x_train"].astype(np.int64).sum())
+    assert f"label sum {int(arrays['y_train'].astype(np.int64).sum())} pixel sum {pixels}" in ev.printed
+    assert f"test ({n_test}, 785) label sum {int(arrays['y_test'].astype(np.int64).sum())}" in ev.printed
+    assert "no digits here" in ev.printed
+    got = [(n.kind, n.line) for n in _adapted(ev)]
+    assert got == [("provided", 5), ("provided", 9), ("failed", 13)], [n.detail for n in _adapted(ev)]
+    assert "Kaggle's Fashion-MNIST (label,pixel1..pixel784" in _adapted(ev)[0].detail
+    assert "not given MNIST" in _adapted(ev)[2].detail
 
 
 def test_adapt_none_reads_the_csv_as_written_and_it_is_not_there(grade) -> None:

@@ -197,7 +197,7 @@ def test_reports_say_a_borderline_pass_is_flagged_and_why() -> None:
 
     flagged, clear = _graded(0.9213), _graded(0.9400)
     text = render_summary(flagged)
-    assert "0.9213, 95% interval 0.9159-0.9264 over 10,000 test examples: within noise of 0.9200" in text
+    assert "0.9213, 95% interval 0.9159-0.9264 over 10,000 test examples: within noise of 0.92" in text
     assert "flagged for review: the figure is within noise of the bar (95% interval 0.9159-0.9264 holds 0.92)" in text
     assert "flagged for review" not in render_summary(clear)
     assert "Flagged for review:</strong> the figure is within noise of the bar" in render_report(flagged)

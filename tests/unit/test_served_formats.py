@@ -51,6 +51,7 @@ def probe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(events, "_fd", None)
     monkeypatch.setattr(notes, "_seen", set())
     monkeypatch.setattr(datafiles, "_made", {})
+    monkeypatch.setattr(datafiles, "_rows", {})
 
     def read() -> list[dict]:
         log = out / "events.jsonl"

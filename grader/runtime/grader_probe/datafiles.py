@@ -233,7 +233,8 @@ def idx_bytes(array: Any) -> bytes:
 
 # -- making the files inside the sandbox ---------------------------------------------------------
 
-_made: dict[str, str] = {}
+_made: dict[str, str] = {}  # file made this run -> its path
+_rows: dict[str, int] = {}  # CSV made this run -> its data rows
 
 
 def _served_npz(dataset: str) -> str | None:
@@ -298,10 +299,10 @@ def provide_csv(path: str) -> str | None:
             return None
         payload = make_csv(layout, arrays)
         _made[key] = _write(key, payload)
-        _made[key + ":rows"] = str(payload.count(b"\n") - (1 if layout.header else 0))
+        _rows[key] = payload.count(b"\n") - (1 if layout.header else 0)
     notes.note("provided", TOPIC, f"read {path} as {layout.name} made by the grader from its "
                f"{_title(layout.dataset)} copy, in the layout of {layout.source} ({layout.describe()}, "
-               f"{_made[key + ':rows']} rows)", [path], per_line=True)
+               f"{_rows[key]} rows)", [path], per_line=True)
     return _made[key]
 
 
