@@ -295,6 +295,7 @@ def grade_folder(
     adapt: str | None = None,
     seed: int | str | None = None,
     repeat: int = 0,
+    similarity: bool = True,
 ) -> ClassResult:
     """Grade every submission in `folder` against `rubric`, resumably (``grader grade``).
 
@@ -310,7 +311,7 @@ def grade_folder(
                                    store=Path(store) if store is not None else None, datasets=datasets,
                                    out=Path(out) if out is not None else None, quick=quick, cores=cores,
                                    progress=progress, compat=compat, python=python, runtime=runtime, adapt=adapt,
-                                   seed=seed, repeat=repeat, **extra)
+                                   seed=seed, repeat=repeat, similarity=similarity, **extra)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,9 @@ class ReviewReason(str, Enum):
     STORED_RUN = "stored_run"
     """The student's own run (their notebook's stored output) and the grader's re-run land on opposite sides
     of the bar (see CriterionResult.run_comparison)."""
+    OVERRIDE_CHANGED = "override_changed"
+    """A TA's override is stored for this criterion but the rubric has changed the criterion since: the override
+    is kept, not applied, until someone looks again (see CriterionResult.override)."""
 
 
 class Borderline(Frozen):
@@ -77,7 +80,8 @@ def borderline(value: float, interval: Interval, expect: Range, rule: Borderline
 
 
 _REVIEW_WORDS = {ReviewReason.BORDERLINE: "the figure is within noise of the bar",
-                 ReviewReason.TRAINED_ON_TEST: "the model trained on rows of the test split"}
+                 ReviewReason.TRAINED_ON_TEST: "the model trained on rows of the test split",
+                 ReviewReason.OVERRIDE_CHANGED: "override needs another look: the rubric changed this criterion"}
 
 
 def review_text(reasons: tuple[ReviewReason, ...], edge: Borderline | None) -> str:

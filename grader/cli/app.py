@@ -22,6 +22,7 @@ from grader.cli.report import report_command
 from grader.cli.rubric import rubric_group
 from grader.cli.run import run_command
 from grader.cli.schema import schema_command
+from grader.cli.similarity import similarity_command
 from grader.cli.weights import weights_group
 
 
@@ -32,7 +33,7 @@ def main() -> None:
 
 
 for command in (run_command, check_command, grade_command, report_command, rubric_group, datasets_group,
-                schema_command, weights_group, package_group):
+                schema_command, weights_group, package_group, similarity_command):
     main.add_command(command)
 
 __all__ = ["main"]

@@ -43,6 +43,9 @@ def _default_formats() -> tuple[str, ...]:
               help="Re-run each borderline submission (a metric whose 95% interval straddles its bar) with K more "
                    "seeds; its verdict uses the median, and the report shows the median and the spread. Cached "
                    "like any run.")
+@click.option("--no-similarity", "no_similarity", is_flag=True,
+              help="Leave out the class page's section of similar submissions (shared code, identical stored "
+                   "training logs, identical models) and similarity.html. It never changes a grade.")
 @compat_option
 @adapt_option
 @weights_option
@@ -51,7 +54,8 @@ def _default_formats() -> tuple[str, ...]:
 def grade_command(folder: Path, rubric_ref: str, jobs: int, executor: str, address: str | None, out: Path,
                   store_path: Path | None, datasets: str | None, quick: bool, format_text: str, cores: int | None,
                   compat: str | None = None, python: str | None = None, runtime: str | None = None,
-                  adapt: str | None = None, seed: int | str | None = None, repeat: int = 0) -> ExitCode:
+                  adapt: str | None = None, seed: int | str | None = None, repeat: int = 0,
+                  no_similarity: bool = False) -> ExitCode:
     """Grade every submission in FOLDER (files, student folders, Canvas/Moodle/Gradescope exports).
 
     Results are stored as they finish: run the same command again after an interruption, a rubric
@@ -70,7 +74,8 @@ def grade_command(folder: Path, rubric_ref: str, jobs: int, executor: str, addre
             graded = api.grade_folder(folder, rubric=rubric, jobs=jobs, executor=executor, address=address,
                                       store=store_path, datasets=datasets, out=out, formats=fmts, quick=quick,
                                       cores=cores, progress=progress, compat=compat, python=python, runtime=runtime,
-                                      adapt=adapt, seed=seed, repeat=repeat)
+                                      adapt=adapt, seed=seed, repeat=repeat,
+                                      similarity=not no_similarity)
         except KeyboardInterrupt:
             raise Interrupted("interrupted: finished results are stored; run the same command again to resume") \
                 from None

@@ -1,4 +1,4 @@
-"""``grader rubric validate/show/schema/list/test``: write, check and prove rubrics."""
+"""``grader rubric validate/show/schema/list/test/draft``: write, check and prove rubrics."""
 
 from __future__ import annotations
 
@@ -99,6 +99,47 @@ def test_command(rubric: str, reference: Path | None, datasets: str | None, quic
               quick=quick)
     click.echo(table(found))
     return ExitCode.OK if all(c.ok for c in found) else ExitCode.FAILED
+
+
+@rubric_group.command("draft")
+@click.argument("reference", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "-o", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Write the draft rubric here (YAML, commented).")
+@click.option("--datasets", default="synthetic", show_default=True,
+              help="Dataset folder the reference runs on ('synthetic': the deterministic stand-ins).")
+@click.option("--id", "rubric_id", help="The draft's rubric id (default: from the file name).")
+@click.option("--title", help="The draft's title (default: from the file name).")
+@click.option("--timeout", type=float, default=3600, show_default=True, help="Time limit for the reference's run (s).")
+def draft_command(reference: Path, out: Path, datasets: str, rubric_id: str | None, title: str | None,
+                  timeout: float) -> ExitCode:
+    """Run REFERENCE (.ipynb or .py) in the sandbox and write a commented rubric drafted from what it did."""
+    import re
+
+    from grader.api import default_cpus, run_submission
+    from grader.errors import EvidenceError
+    from grader.evidence.model import Limits, RunStatus
+    from grader.rubric.draft import draft_rubric
+
+    verified = run_submission(reference, datasets=datasets, limits=Limits(timeout_s=timeout, cpus=default_cpus()))
+    if (fault := verified.blocking_fault) is not None:
+        raise EvidenceError(f"the reference could not be run: {fault.message}")
+    run = verified.evidence.run
+    stem = re.sub(r"[^A-Za-z0-9]+", "-", reference.stem).strip("-").lower() or "draft"
+    draft = draft_rubric(verified, rubric_id=rubric_id or stem, title=title or reference.stem.replace("_", " "),
+                         reference=reference.name)
+    out.write_text(draft.text, encoding="utf-8")
+    n = sum(1 for _ in draft.rubric.criteria())
+    click.echo(f"wrote {out}: {len(draft.rubric.slots)} slot(s), {n} criteria, {draft.rubric.max_score:g} points "
+               f"(reference run: {run.status.value}, {len(verified.evidence.models)} model(s))")
+    if draft.dropped:
+        click.echo(f"left out (the reference does not earn them): {', '.join(draft.dropped)}")
+    if draft.unearned:
+        click.echo(f"the reference does not pass: {', '.join(draft.unearned)}", err=True)
+    if run.status is not RunStatus.COMPLETED or draft.unearned:
+        click.echo(f"the reference's run: {run.message}", err=True)
+        return ExitCode.FAILED
+    click.echo(f"check it: grader rubric test {out} --reference <folder with {reference.name}> --datasets {datasets}")
+    return ExitCode.OK
 
 
 __all__ = ["rubric_group"]

@@ -14,6 +14,7 @@ from grader.evidence.model import LEGACY_SANDBOX_ERROR, Frozen, Isolation, RunSt
 from grader.evidence.comparison import RunComparison
 from grader.evidence.reported import AnswerSource
 from grader.faults import Fault
+from grader.review.model import OverrideNote
 from grader.verify.verified import FigureStatus, VerifiedEvidence, restore_legacy_fault
 
 GRADE_SCHEMA_VERSION = 1
@@ -90,6 +91,9 @@ class CriterionResult(Frozen):
                           "rubric's rule (review, pass, fail) that decided the verdict.")
     review_reasons: tuple[ReviewReason, ...] = Field(
         (), description="Why this verdict asks for a person to look (borderline, trained on test); the verdict stands.")
+    override: OverrideNote | None = Field(
+        None, description="A TA's override of this criterion (grader.review): when applied, points and outcome are "
+                          "the TA's and the note keeps the grader's originals; see grader.review.apply.")
 
     @property
     def needs_review(self) -> bool:

@@ -33,7 +33,7 @@ from grader.grading.result import GradeResult, GradeStatus
 from grader.intake.discovery import Student
 from grader.pipeline.executors.base import Executor
 from grader.pipeline.lookup import look_up
-from grader.pipeline.persist import persist_regrade, persist_run
+from grader.pipeline.persist import persist_regrade, persist_reviewed, persist_run
 from grader.pipeline.plan import DEFAULT_FORMATS, ClassPlan, course_environment, plan_class
 from grader.pipeline.report import write_reports
 from grader.pipeline.retry import is_final
@@ -107,6 +107,7 @@ def grade_folder(
     adapt: str | None = None,
     seed: int | str | None = None,
     repeat: int = 0,
+    similarity: bool = True,
 ) -> ClassResult:
     """Grade every student in `folder` against `rubric`; write reports under `out` (when given).
 
@@ -120,7 +121,8 @@ def grade_folder(
     InterpreterError before anything runs, and runs under another environment are stored apart. `seed` (a
     number, or 'none' for unseeded runs) overrides the rubric's ``limits.seed``; runs are stored by seed.
     `repeat` K > 0 re-runs each borderline submission with K more seeds and decides its borderline metrics on the
-    median (see grader.pipeline.repeats).
+    median (see grader.pipeline.repeats). `similarity` (on by default) adds the class page's section of similar
+    submissions and ``similarity.html`` (see grader.similarity); it never changes a grade.
     """
     t_start = time.perf_counter()
     emit = progress or (lambda event: None)
@@ -153,8 +155,13 @@ def grade_folder(
             if repeat > 0:  # borderline verdicts re-decided on the median of `repeat` more seeded runs
                 from grader.pipeline.repeats import repeat_borderline
 
+                before = {r.key: r.result for r in results}
                 results = repeat_borderline(plan, db, results, repeat, executor=executor, address=address)
-            written = write_reports(plan, results)
+                repeated = frozenset(r.key for r in results if r.result is not before[r.key])
+            else:
+                repeated = frozenset()
+            results = persist_reviewed(db, plan, results, repeated)  # TA overrides applied, grade history kept
+            written = write_reports(plan, results, similarity=similarity)
             return ClassResult(results, written, db.path, time.perf_counter() - t_start, plan.jobs, plan.cpus_per_job)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

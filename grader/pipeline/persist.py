@@ -8,11 +8,18 @@ got there first) is not logged as a second run. What is not final is not stored 
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from grader.pipeline.lookup import Found
 from grader.pipeline.plan import ClassPlan
 from grader.pipeline.retry import is_final, keeps_evidence
 from grader.pipeline.run import Ran
 from grader.pipeline.store import ResultsStore
+
+if TYPE_CHECKING:
+    from grader.pipeline.classgrade import StudentResult
 
 
 def persist_run(store: ResultsStore, plan: ClassPlan, ran: Ran) -> bool:
@@ -34,4 +41,18 @@ def persist_regrade(store: ResultsStore, plan: ClassPlan, found: Found) -> bool:
     return True
 
 
-__all__ = ["persist_regrade", "persist_run"]
+def persist_reviewed(store: ResultsStore, plan: ClassPlan, results: Sequence[StudentResult],
+                     repeated: frozenset[str] = frozenset()) -> list[StudentResult]:
+    """Record each student's grade as current (with a history entry when it changed) and return the results
+    with the TA's overrides applied (grader.review): what the reports and exports show. `repeated` holds the
+    submissions whose grade repeated runs re-decided."""
+    from grader.review.apply import criterion_definitions
+    from grader.review.record import record_grade
+
+    definitions = criterion_definitions(plan.rubric)
+    return [dataclasses.replace(r, result=record_grade(store, r.student.name, plan.key(r.key), plan.rubric.sha256,
+                                                        definitions, r.result, repeated=r.key in repeated))
+            for r in results]
+
+
+__all__ = ["persist_regrade", "persist_reviewed", "persist_run"]

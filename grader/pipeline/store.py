@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.grading.result import GradeResult
+from grader.review.model import HistoryEntry, Override
 from grader.verify.verified import VerifiedEvidence
 
 SCHEMA = """
@@ -51,8 +52,23 @@ CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT, submission TEXT NOT NULL, env TEXT NOT NULL, quick INTEGER NOT NULL,
     name TEXT NOT NULL, seconds REAL NOT NULL, worker TEXT NOT NULL DEFAULT '', finished REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS current (
+    student TEXT PRIMARY KEY, submission TEXT NOT NULL, env TEXT NOT NULL, quick INTEGER NOT NULL,
+    rubric TEXT NOT NULL, definitions TEXT NOT NULL, result TEXT NOT NULL, updated REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS overrides (
+    student TEXT NOT NULL, criterion TEXT NOT NULL, override TEXT NOT NULL, created REAL NOT NULL,
+    PRIMARY KEY (student, criterion)
+);
+CREATE TABLE IF NOT EXISTS history (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, student TEXT NOT NULL, time REAL NOT NULL, reason TEXT NOT NULL,
+    entry TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS history_student ON history (student, id);
 """
-SCHEMA_VERSION = 1
+# 2: `current` (each student's latest grade as the grader gave it, with the rubric's criterion definitions),
+# `overrides` and `history` (grader.review). Tables are only ever added, so a version-1 store opens as is.
+SCHEMA_VERSION = 2
 
 
 def _dist_version(*names: str) -> str:
@@ -230,6 +246,63 @@ class ResultsStore:
         with self._tx() as db:
             db.execute("INSERT OR REPLACE INTO grades VALUES (?, ?, ?, ?, ?, ?)",
                        (key.submission, key.env, int(key.quick), rubric_sha, result.model_dump_json(), time.time()))
+
+    # -- TA review (grader.review): each student's current grade, overrides, and the history of every grade
+
+    def put_current(self, student: str, key: Key, rubric_sha: str, definitions: Mapping[str, str],
+                    result: GradeResult, history: HistoryEntry | None = None) -> None:
+        """Record `result` (as the grader gave it, overrides not applied) as `student`'s current grade, and the
+        history entry its change makes, in one transaction: a kill leaves both or neither."""
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO current VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       (student, key.submission, key.env, int(key.quick), rubric_sha,
+                        json.dumps(dict(definitions), sort_keys=True), result.model_dump_json(), time.time()))
+            if history is not None:
+                self._put_history(db, history)
+
+    def current(self, student: str) -> tuple[GradeResult, dict[str, str]] | None:
+        """`student`'s current grade (overrides not applied) and its rubric's criterion definitions."""
+        row = self._db.execute("SELECT result, definitions FROM current WHERE student=?", (student,)).fetchone()
+        return (GradeResult.model_validate_json(row[0]), json.loads(row[1])) if row else None
+
+    def current_key(self, student: str) -> tuple[Key, str] | None:
+        """The key and rubric sha256 of `student`'s current grade."""
+        row = self._db.execute("SELECT submission, env, quick, rubric FROM current WHERE student=?",
+                               (student,)).fetchone()
+        return (Key(row[0], row[1], bool(row[2])), row[3]) if row else None
+
+    def students(self) -> list[str]:
+        """Every student with a current grade, by name."""
+        return [r[0] for r in self._db.execute("SELECT student FROM current ORDER BY student")]
+
+    def put_override(self, override: Override, history: HistoryEntry | None = None) -> None:
+        """Store `override` (replacing the student's earlier one for that criterion) and the history entry it
+        makes, in one transaction."""
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO overrides VALUES (?, ?, ?, ?)",
+                       (override.student, override.criterion, override.model_dump_json(), override.created))
+            if history is not None:
+                self._put_history(db, history)
+
+    def overrides(self, student: str | None = None) -> list[Override]:
+        """The stored overrides (of `student`, or everyone's), oldest first."""
+        rows = (self._db.execute("SELECT override FROM overrides ORDER BY created") if student is None else
+                self._db.execute("SELECT override FROM overrides WHERE student=? ORDER BY created", (student,)))
+        return [Override.model_validate_json(r[0]) for r in rows]
+
+    def history(self, student: str) -> list[HistoryEntry]:
+        """Every change of `student`'s grade, oldest first."""
+        return [HistoryEntry.model_validate_json(r[0]) for r in
+                self._db.execute("SELECT entry FROM history WHERE student=? ORDER BY id", (student,))]
+
+    def put_history(self, entry: HistoryEntry) -> None:
+        with self._tx() as db:
+            self._put_history(db, entry)
+
+    @staticmethod
+    def _put_history(db: sqlite3.Connection, entry: HistoryEntry) -> None:
+        db.execute("INSERT INTO history (student, time, reason, entry) VALUES (?, ?, ?, ?)",
+                   (entry.student, entry.time, entry.reason.value, entry.model_dump_json()))
 
 
 __all__ = ["Key", "ResultsStore", "environment", "environment_key"]

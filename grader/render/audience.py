@@ -13,6 +13,7 @@ The student's copy:
   (score, part scores, percent), which the student sees anyway;
 * a hidden slot criterion also withholds the slot's assignment and the reasons a model did not fill it
   (they repeat the slot's title and constraints);
+* a TA's override keeps its comment (written for the student) and loses its reviewer;
 * no criterion keeps its ``detail`` or ``true_value``: the grader's notes for instructors (a question's
   true value); no fault keeps its ``detail`` (a traceback), and faults about hidden criteria go;
 * the rubric's path on the instructor's machine is dropped.
@@ -80,7 +81,9 @@ def for_audience(result: GradeResult, audience: Audience | str = DEFAULT_AUDIENC
                 hidden_slots.add(c.slot)
             criteria.append(c if c.concealed else _conceal(c, n))
         else:
-            criteria.append(c.model_copy(update={"detail": "", "true_value": None}))
+            # A TA's comment is for the student; who wrote it is not.
+            override = c.override.model_copy(update={"reviewer": ""}) if c.override is not None else None
+            criteria.append(c.model_copy(update={"detail": "", "true_value": None, "override": override}))
     slots = [s for s in result.slots if s.slot not in hidden_slots]
     unassigned = [u.model_copy(update={"reasons": {k: v for k, v in u.reasons.items() if k not in hidden_slots}})
                   for u in result.unassigned]

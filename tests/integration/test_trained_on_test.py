@@ -1,7 +1,7 @@
 """Verified means measured on data the model never trained on.
 
 One real run (synthetic MNIST, 6,000 train / 1,000 test, tiny models, one epoch) trains five models the
-ways a student gaming the bar would, and one honestly; the verifier must count, from the probe's row
+ways a student gaming the bar would (one of them never evaluating on the test split), and one honestly; the verifier must count, from the probe's row
 signatures, exactly how many test rows each one trained on, and must not verify those test figures.
 """
 
@@ -24,13 +24,14 @@ SCRIPT = textwrap.dedent("""
     x_train, x_test = x_train.astype("float32") / 255.0, x_test.astype("float32") / 255.0
     rng = np.random.default_rng(0)
 
-    def train(name, x, y):
+    def train(name, x, y, evaluate=True):
         model = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(),
                                   keras.layers.Dense(8, activation="relu"),
                                   keras.layers.Dense(10, activation="softmax")], name=name)
         model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         model.fit(x, y, epochs=1, batch_size=256, verbose=0)
-        model.evaluate(x_test, y_test, verbose=0)
+        if evaluate:
+            model.evaluate(x_test, y_test, verbose=0)
 
     def shuffled(x, y):
         order = rng.permutation(len(x))
@@ -39,6 +40,8 @@ SCRIPT = textwrap.dedent("""
     train("honest", x_train, y_train)
     train("everything", *shuffled(np.concatenate([x_train, x_test]), np.concatenate([y_train, y_test])))
     train("test_only", x_test, y_test)
+    # No evaluate() on the test split: no sampled row lines up, the preprocessing comes from the value range.
+    train("blind", *shuffled(np.concatenate([x_train, x_test]), np.concatenate([y_train, y_test])), evaluate=False)
     train("slice", *shuffled(np.concatenate([x_train, x_test[:10]]), np.concatenate([y_train, y_test[:10]])))
     flipped, moved = x_test[:50, :, ::-1], np.zeros_like(x_test[50:150])
     moved[:, 1:] = x_test[50:150, :-1]  # shifted one pixel down, blank fill
@@ -47,8 +50,8 @@ SCRIPT = textwrap.dedent("""
 """)
 
 # model name -> (test rows trained on, of which found only as flipped/shifted copies)
-EXPECTED = {"honest": (0, 0), "everything": (1000, 0), "test_only": (1000, 0), "slice": (10, 0),
-            "augmented": (150, 150)}
+EXPECTED = {"honest": (0, 0), "everything": (1000, 0), "test_only": (1000, 0), "blind": (1000, 0),
+            "slice": (10, 0), "augmented": (150, 150)}
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +91,7 @@ def test_a_test_figure_measured_on_trained_rows_is_not_verified(verified) -> Non
             assert acc.status is not FigureStatus.REPORTED and acc.interval is not None, name
             assert acc.interval.n == 1000 and acc.interval.low <= acc.verified <= acc.interval.high
     warned = [w for w in verified.evidence.warnings if "rows of the test split" in w]
-    assert len(warned) == 4
+    assert len(warned) == 5
 
 
 def acc_message(verified, model_id: str) -> str:

@@ -7,6 +7,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.resources import files
+from typing import TYPE_CHECKING
 
 from grader.checks.base import Outcome
 from grader.evidence.model import RunStatus
@@ -14,6 +15,9 @@ from grader.grading.result import GradeResult
 from grader.render.html.charts import histogram
 from grader.render.html.report import csp_script_hash, environment
 from grader.render.safe import for_html, pts, relative_link, seconds, student_names
+
+if TYPE_CHECKING:
+    from grader.similarity.model import SimilarityReport
 
 
 @dataclass(frozen=True)
@@ -100,9 +104,20 @@ def _script() -> str:
     return files("grader.render.html").joinpath("templates/class.js").read_text(encoding="utf-8")
 
 
+def _similarity_section(report: SimilarityReport | None, href: str | None) -> dict[str, object] | None:
+    if report is None:
+        return None
+    from grader.similarity.page import section_context
+
+    return section_context(report, href=relative_link(href))
+
+
 def render_class_summary(results: Sequence[GradeResult], *, names: Sequence[str] | None = None,
-                         hrefs: Sequence[str | None] | None = None, title: str | None = None) -> str:
+                         hrefs: Sequence[str | None] | None = None, title: str | None = None,
+                         similarity: SimilarityReport | None = None, similarity_href: str | None = None) -> str:
     """One HTML page for the class. ``hrefs`` are links (relative to the page) to each student's report.
+    ``similarity`` adds the section of pairs of similar submissions (linking to ``similarity_href``, the
+    page with their evidence side by side); the class page is the instructor's, like that section.
 
     It shows what ``results`` hold: pass every result's copy for the page's audience
     (:func:`grader.render.audience.for_audience_all`)."""
@@ -126,5 +141,6 @@ def render_class_summary(results: Sequence[GradeResult], *, names: Sequence[str]
         failures=failures_by_cause(results, [row.name for row in rows]),
         timings=timings(results, [row.name for row in rows]),
         statuses=sorted({row.status for row in rows}),
+        similarity=_similarity_section(similarity, similarity_href),
     )
     return environment().get_template("class.html.j2").render(**ctx)
