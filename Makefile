@@ -9,7 +9,7 @@ COURSE_VENV ?= .venv-course
 # Deterministic synthetic stand-ins by default: quick, and the same on every machine.
 DATASETS ?= synthetic
 
-.PHONY: setup system demo test test-slow test-fast bench bench-tools clean
+.PHONY: setup system demo review test test-slow test-fast bench bench-tools clean
 
 setup: system $(VENV)/.installed $(COURSE_VENV)/.installed
 
@@ -32,6 +32,12 @@ $(COURSE_VENV)/.installed: $(VENV)/.installed scripts/make-course-env.sh
 
 demo: setup
 	$(BIN)/grader grade submissions/nn-basics-keras --rubric nn-basics-keras --datasets $(DATASETS) --out reports/demo
+
+# The TA review page over the demo's grades (make review REVIEWER=you GRADES=reports/demo): 127.0.0.1 only, the
+# URL it prints carries the token every request needs.
+GRADES ?= reports/demo
+review: setup
+	$(BIN)/grader review $(GRADES) --reviewer "$(REVIEWER)"
 
 # Everything but the real-data self-tests (about an hour on two cores: make test-slow).
 test: setup

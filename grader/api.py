@@ -155,6 +155,7 @@ def run_submission(
     adapt: str | None = None,
     seed: int | str | None = None,
     hidden_test: bool = False,
+    early_verifier: bool = True,
 ) -> VerifiedEvidence:
     """Run one script or notebook in the sandbox, then verify what it trained.
 
@@ -172,6 +173,8 @@ def run_submission(
     `seed` overrides the limits' seed (``"none"``: unseeded); by default every run is seeded (Limits.seed) with
     TensorFlow's op determinism on, and `evidence.run.seeding` says what held. `hidden_test` (a rubric's
     ``verify_on: hidden``) serves the run only part of each test split and measures test figures on the rest.
+    Without a `verifier`, one is started (at low priority) as the run starts, so its TensorFlow import overlaps
+    the run instead of following it; `early_verifier=False` starts it only when a model needs it.
     """
     if adapt is not None and adapt not in ADAPT_MODES:
         raise ConfigError(f"unknown adaptation mode {adapt!r}; known: {', '.join(ADAPT_MODES)}")
@@ -200,7 +203,16 @@ def run_submission(
         compat=compat, python=env.python if env else None,
         python_roots=tuple(Path(r) for r in env.roots) if env else None,
     )
-    result, fallback = _run_seeded(request)
+    own = verifier is None
+    active = verifier or Verifier(files, cpus=limits.cpus, environment=env)
+    if own and early_verifier:
+        active.prestart()  # from this thread, which outlives the worker (see Verifier.prestart)
+    try:
+        result, fallback = _run_seeded(request)
+    except BaseException:
+        if own:
+            active.close()
+        raise
     try:
         evidence = assemble(sub, result, limits, python=env.version if env else sys.version.split()[0], quick=quick,
                             compat=compat)
@@ -213,16 +225,12 @@ def run_submission(
             evidence = evidence.model_copy(update={"run": run})
         if not evidence.models:
             return VerifiedEvidence(evidence=evidence)
-        own = verifier is None
-        active = verifier or Verifier(files, cpus=limits.cpus, environment=env)
         active.use_environment(env)
-        try:
-            return verify_evidence(evidence, result.out_dir, active, metrics=not quick,
-                                   hidden=HIDDEN_SPEC if hidden_test else None)
-        finally:
-            if own:
-                active.close()
+        return verify_evidence(evidence, result.out_dir, active, metrics=not quick,
+                               hidden=HIDDEN_SPEC if hidden_test else None)
     finally:
+        if own:
+            active.close()
         if keep_files is not None:
             import shutil
 
@@ -252,12 +260,13 @@ def check(
     progress: ProgressSink | None = None,
     adapt: str | None = None,
     seed: int | str | None = None,
+    early_verifier: bool = True,
 ) -> GradeResult:
     """Run one submission under the rubric's limits and environment, then grade it (``grader check``).
 
     `compat` and `python`/`runtime` override the rubric's ``limits.compat`` and ``environment`` as in
     :func:`grade_folder` (``compat="none"`` turns the rubric's mode off), and `seed` its ``limits.seed`` (a number,
-    or ``"none"`` for an unseeded run). A broken submission never
+    or ``"none"`` for an unseeded run); `early_verifier` as in :func:`run_submission`. A broken submission never
     raises: it gets a failing or incomplete grade. Raises RubricError for an unusable rubric and
     InterpreterError for an environment that cannot run anything, before anything runs.
     """
@@ -271,7 +280,7 @@ def check(
     verified = run_submission(path, datasets=datasets, limits=limits,
                               python=course, continue_on_error=rub.continue_on_error, quick=quick,
                               progress=progress, compat=mode, keep_files=keep_files, adapt=adapt,
-                              hidden_test=hidden_split(rub) is not None)
+                              hidden_test=hidden_split(rub) is not None, early_verifier=early_verifier)
     return grade(verified, rub, quick=quick)
 
 

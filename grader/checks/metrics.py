@@ -12,6 +12,7 @@ import math
 from grader.checks.base import CheckResult, error, failed, graded, skipped
 from grader.checks.context import GradeContext
 from grader.checks.facts import ModelFacts
+from grader.checks.environment import environment_causes, stored_figure
 from grader.checks.noise import ReviewReason, borderline
 from grader.checks.loopfacts import loop_skipped, metric_unjudged
 from grader.rubric import names
@@ -80,6 +81,8 @@ def check_metric(c: MetricCriterion, ctx: GradeContext, model: ModelFacts | None
     if ctx.quick:
         return skipped()
     if model is None:
+        if (standin := _stored_stand_in(c, ctx, None)) is not None:
+            return standin
         return failed(f"no model fills the slot '{slot_title}', so there is no {c.split} {c.metric}{ctx.run_note()}")
     if model.low_level is not None:
         return loop_skipped(model.low_level, metric_unjudged(c.metric, c.split))
@@ -91,7 +94,7 @@ def check_metric(c: MetricCriterion, ctx: GradeContext, model: ModelFacts | None
                      v.error_fault, model_id=model.id)
     fig = find_figure(model, c.metric, c.split)
     if fig is None or fig.value is None:
-        return failed(_missing(c, ctx, model), model_id=model.id)
+        return _stored_stand_in(c, ctx, model) or failed(_missing(c, ctx, model), model_id=model.id)
     value = fig.value
     what = f"{model.label}: {c.split} {c.metric} {fmt(c.metric, value)} (needs {c.expect})"
     repeated = v.repeated(c.metric, c.split) if v is not None and fig.status != FigureStatus.REPORTED else None
@@ -133,6 +136,35 @@ def check_metric(c: MetricCriterion, ctx: GradeContext, model: ModelFacts | None
     elif fig.status == FigureStatus.MISMATCH and fig.reported is not None:
         what += f"; the submission reported {fmt(c.metric, fig.reported)}, the grader measured {fmt(c.metric, value)}"
     return graded(credit, what, figure_status=fig.status, model_id=model.id, borderline=edge, review=tuple(review))
+
+
+def _stored_stand_in(c: MetricCriterion, ctx: GradeContext, model: ModelFacts | None) -> CheckResult | None:
+    """The figure the student's own run stored, graded as *reported* (at most the rubric's reported_credit,
+    flagged for review), when the re-run produced none because the grading machine lacked what the student's
+    had (see grader.checks.environment). None when the failure is the student's code, or nothing was stored.
+
+    Stored logs the re-run could not attach to a model count only when they cannot be another model's: one
+    slot left empty, at most one model built."""
+    causes = environment_causes(ctx.evidence)
+    nb = ctx.evidence.notebook
+    if not causes or nb is None or nb.stored is None:
+        return None
+    empty = sum(1 for mid in ctx.slot_models.values() if mid is None)
+    ids: tuple[str | None, ...] = (model.id,) if model is not None else ()
+    if empty <= 1 and len(ctx.models) <= 1:
+        ids += (None,)
+    value = stored_figure(nb.stored, c.metric, c.split, ids) if ids else None
+    if value is None:
+        return None
+    cap = c.reported_credit if c.reported_credit is not None else ctx.reported_credit
+    credit = min(_credit(c, value), cap)
+    cause = causes[0]
+    where = f"cell {cause.cell_index}: " if cause.cell_index is not None else ""
+    what = (f"your notebook's stored output shows {c.split} {c.metric} {fmt(c.metric, value)} (needs {c.expect}); "
+            f"the grader could not re-run it here ({where}{cause.sentence}), so it counts as reported "
+            f"(at most {cap:g} of the points) and is flagged for review")
+    return graded(credit, what, figure_status=FigureStatus.REPORTED, model_id=model.id if model else None,
+                  review=(ReviewReason.REPORTED_ONLY,))
 
 
 _RULE_WORDS = {"review": "the measured verdict stands; flagged for review",

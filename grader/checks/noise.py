@@ -31,6 +31,17 @@ class ReviewReason(str, Enum):
     OVERRIDE_CHANGED = "override_changed"
     """A TA's override is stored for this criterion but the rubric has changed the criterion since: the override
     is kept, not applied, until someone looks again (see CriterionResult.override)."""
+    REPORTED_ONLY = "reported_only"
+    """A figure only the submission reported (the grader could not re-measure it) decided the verdict, under the
+    rubric's ``reported_credit``: e.g. the notebook's stored output, when the re-run failed for want of what the
+    student's machine had."""
+    # Result-level reasons (GradeResult.review): about the run, not one criterion's figure.
+    ADAPTATION = "adaptation"
+    """The grader adapted the student's code to its machine in a way that changed what ran (a relocated Keras 3
+    API served, a file or dataset supplied): the grade is of the adapted run."""
+    ENVIRONMENT = "environment"
+    """The run failed for want of something the student's machine had (data, weights, a package, a removed API):
+    the failure is attributed to the environment, not to the student's code."""
 
 
 class Borderline(Frozen):
@@ -81,7 +92,11 @@ def borderline(value: float, interval: Interval, expect: Range, rule: Borderline
 
 _REVIEW_WORDS = {ReviewReason.BORDERLINE: "the figure is within noise of the bar",
                  ReviewReason.TRAINED_ON_TEST: "the model trained on rows of the test split",
-                 ReviewReason.OVERRIDE_CHANGED: "override needs another look: the rubric changed this criterion"}
+                 ReviewReason.OVERRIDE_CHANGED: "override needs another look: the rubric changed this criterion",
+                 ReviewReason.STORED_RUN: "the student's run and the grader's re-run land on opposite sides of the bar",
+                 ReviewReason.REPORTED_ONLY: "decided on a figure only the submission reported",
+                 ReviewReason.ADAPTATION: "the grader adapted the code to its machine",
+                 ReviewReason.ENVIRONMENT: "the run failed for want of something the student's machine had"}
 
 
 def review_text(reasons: tuple[ReviewReason, ...], edge: Borderline | None) -> str:

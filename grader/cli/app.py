@@ -17,8 +17,11 @@ from grader.cli.check import check_command
 from grader.cli.datasets import datasets_group
 from grader.cli.exits import GraderGroup
 from grader.cli.grade import grade_command
+from grader.cli.history import history_command
+from grader.cli.override import override_command
 from grader.cli.package import package_group
 from grader.cli.report import report_command
+from grader.cli.review import review_command
 from grader.cli.rubric import rubric_group
 from grader.cli.run import run_command
 from grader.cli.schema import schema_command
@@ -35,5 +38,8 @@ def main() -> None:
 for command in (run_command, check_command, grade_command, report_command, rubric_group, datasets_group,
                 schema_command, weights_group, package_group, similarity_command):
     main.add_command(command)
+main.add_command(review_command)
+main.add_command(override_command)
+main.add_command(history_command)
 
 __all__ = ["main"]

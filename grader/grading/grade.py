@@ -22,6 +22,7 @@ from grader.grading.result import (
     CriterionResult, GradeResult, GradeStatus, PartScore, RubricRef, RunSummary, SlotAssignment, UnassignedModel,
 )
 from grader.evidence.cascade import no_model_cause
+from grader.grading.review import review_flags
 from grader.grading.summary import totals
 from grader.grading.titles import default_title
 from grader.faults import Culprit, Fault, Phase
@@ -51,7 +52,7 @@ def grade(evidence: VerifiedEvidence, rubric: Rubric, *, quick: bool = False) ->
         percent=round(100.0 * score / max_score, 2) if max_score else 0.0, status=status,
         outcome_counts=counts, parts=_parts(rubric, criteria), criteria=criteria,
         slots=_assignments(rubric, matching, ctx), unassigned=_unassigned(matching, ctx),
-        faults=_faults(evidence, criteria), evidence=evidence,
+        faults=_faults(evidence, criteria), review=review_flags(evidence.evidence, criteria), evidence=evidence,
     )
 
 
@@ -132,6 +133,8 @@ def _no_model(item: CriterionBase | Slot, ctx: GradeContext, res: CheckResult) -
     """For a failed criterion that needs a model, the failure that kept the run from building any: ''
     when models were built, or the run simply built none (then the feedback is what to change)."""
     if res.outcome != Outcome.FAILED or not isinstance(item, _NEEDS_A_MODEL) or ctx.models:
+        return ""
+    if res.figure_status is not None:  # decided on a figure after all: the student's stored one (its message says why)
         return ""
     return no_model_cause(ctx.evidence)
 

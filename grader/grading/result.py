@@ -14,7 +14,7 @@ from grader.evidence.model import LEGACY_SANDBOX_ERROR, Frozen, Isolation, RunSt
 from grader.evidence.comparison import RunComparison
 from grader.evidence.reported import AnswerSource
 from grader.faults import Fault
-from grader.review.model import OverrideNote
+from grader.review.model import HistoryEntry, OverrideNote
 from grader.verify.verified import FigureStatus, VerifiedEvidence, restore_legacy_fault
 
 GRADE_SCHEMA_VERSION = 1
@@ -127,6 +127,15 @@ class PartScore(Frozen):
     max_score: float
 
 
+class ReviewFlag(Frozen):
+    """One reason a person should look at this result (the grade stands meanwhile): a criterion's flag, or one
+    about the whole run (an adaptation that changed what ran, a failure the environment explains)."""
+
+    reason: ReviewReason
+    detail: str = Field(description="What to look at, in words.")
+    criterion_id: str | None = Field(None, description="The criterion it is about; None for the whole run.")
+
+
 class GradeResult(Frozen):
     schema_version: int = GRADE_SCHEMA_VERSION
     grader_version: str = ""
@@ -146,7 +155,13 @@ class GradeResult(Frozen):
     unassigned: list[UnassignedModel] = Field(default_factory=list)
     faults: tuple[Fault, ...] = Field(
         (), description="Every fault of this grade, from every phase: the evidence's, then each criterion's.")
+    review: tuple[ReviewFlag, ...] = Field(
+        (), description="Why this result asks for a person to look: each flagged criterion's reasons, then the run's "
+                        "(see grader.grading.review); empty when nothing does.")
     evidence: VerifiedEvidence
+    history: tuple[HistoryEntry, ...] = Field(
+        (), description="Every change of this student's grade, oldest first, with its reason (grader.review); set "
+                        "by the class pipeline from the results store, empty elsewhere.")
 
     @model_validator(mode="before")
     @classmethod
@@ -163,7 +178,12 @@ class GradeResult(Frozen):
         return self.status.exit_code
 
     @property
-    def needs_review(self) -> list[CriterionResult]:
+    def needs_review(self) -> bool:
+        """Whether anything in this result asks for a person to look (see ``review``)."""
+        return bool(self.review)
+
+    @property
+    def flagged_criteria(self) -> list[CriterionResult]:
         """The criteria whose verdict asks for a person to look (see CriterionResult.review_reasons)."""
         return [c for c in self.criteria if c.review_reasons]
 

@@ -101,6 +101,14 @@ class Student:
             h.update(b"\0")
         return h.hexdigest()
 
+    def run_key(self) -> str:
+        """What the results store files this submission's run under: the content hash without what cannot
+        change the run (a single notebook's markdown and stored outputs; see grader.intake.runkey)."""
+        from grader.intake.runkey import run_key
+
+        content = self.content_hash()
+        return content if self.problem is not None else run_key(self.root, self.files, self.entries, content)
+
 
 # ----------------------------------------------------------------------------------------- archives
 

@@ -45,7 +45,9 @@ def defer(result: GradeResult, rubric: Rubric, *, figures_recorded: bool) -> tup
             criteria.append(c)
             continue
         if not c.hidden:  # a hidden criterion's title must not reach the student
-            deferred.append(Deferred(criterion_id=c.id, title=c.title, reason=reason, kernel_shows=c.message))
+            # What the kernel shows, for information: the check's words before its note on verification.
+            shows = c.message.split("; only reported")[0] if reason is FullGraderOnly.VERIFIED_METRIC else ""
+            deferred.append(Deferred(criterion_id=c.id, title=c.title, reason=reason, kernel_shows=shows))
         criteria.append(c.model_copy(update={
             "outcome": Outcome.SKIPPED, "points": 0.0, "feedback": "", "fault": None, "figure_status": None,
             "borderline": None, "run_comparison": None, "review_reasons": (), "answer_source": None,
@@ -102,6 +104,11 @@ def selfcheck(rubric: Rubric | str | os.PathLike[str], *, namespace: Mapping[str
     Use :func:`inspect_kernel` for the :class:`SelfCheck` itself.
     """
     shell = _ipython()
+    if os.environ.get("GRADER_OUT"):
+        # Inside the grader's own sandboxed run (the probe's output folder is set): the full grader is
+        # grading this very notebook, and a self-check's text must not become the student's printed output.
+        print("[grader] grader.selfcheck() is skipped inside the grader's own run")
+        return
     if namespace is None:
         namespace = shell.user_ns if shell is not None else _caller_globals()
     show(inspect_kernel(rubric, namespace=namespace), shell)

@@ -8,7 +8,7 @@ result (:func:`grader.render.audience.for_audience` was applied by the self-chec
 from __future__ import annotations
 
 from grader.checks.base import Outcome
-from grader.kernelcheck.result import SelfCheck
+from grader.kernelcheck.result import Deferred, FullGraderOnly, SelfCheck
 from grader.render.safe import for_html as h
 from grader.render.safe import for_terminal as t
 from grader.render.safe import pts
@@ -56,11 +56,18 @@ def _row(c) -> str:  # noqa: ANN001 - a CriterionResult
             f"<td>{h(c.title)}</td><td style=\"text-align:right\">{score}</td><td>{note}</td></tr>")
 
 
+def _shown(d: Deferred) -> str:
+    """For a metric, the figure the kernel's own history shows, marked as such (it decides nothing)."""
+    if d.reason is not FullGraderOnly.VERIFIED_METRIC or not d.kernel_shows:
+        return ""
+    return f'<br><small style="color:#57606a">your kernel\'s own history: {h(d.kernel_shows)}</small>'
+
+
 def html(check: SelfCheck) -> str:
     r = check.result
     deferred_ids = {d.criterion_id for d in check.deferred}
     rows = "".join(_row(c) for c in r.criteria if c.id not in deferred_ids)
-    later = "".join(f'<li data-criterion="{h(d.criterion_id)}">{h(d.title)}: {h(d.reason.words)}</li>'
+    later = "".join(f'<li data-criterion="{h(d.criterion_id)}">{h(d.title)}: {h(d.reason.words)}{_shown(d)}</li>'
                     for d in check.deferred)
     return (
         '<div class="grader-selfcheck" style="font-family:sans-serif;font-size:13px;max-width:60em">'

@@ -12,12 +12,12 @@ def load(ipython: Any) -> None:
 
     def grader_check(line: str) -> None:
         """%grader_check RUBRIC: self-check this kernel against a bundled rubric's name or a rubric file."""
-        from grader.kernelcheck.check import inspect_kernel, show
+        from grader.kernelcheck.check import selfcheck
 
         ref = line.strip().strip("'\"")
         if not ref:
             print("usage: %grader_check RUBRIC   (a bundled rubric's name, e.g. nn-basics-keras, or a .yaml file)")
             return
-        show(inspect_kernel(ref, namespace=ipython.user_ns), ipython)
+        selfcheck(ref, namespace=ipython.user_ns)
 
     ipython.register_magic_function(grader_check, magic_kind="line", magic_name="grader_check")

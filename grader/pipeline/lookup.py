@@ -3,7 +3,11 @@
 For each planned student, in order of cost:
 
 - a stored, final grade for this rubric: ``cached``;
-- stored evidence that still stands: graded again now (pure, milliseconds): ``regraded``;
+- stored evidence that still stands: graded again now (pure, milliseconds): ``regraded``. Evidence is
+  found by run key (:mod:`grader.intake.runkey`), so a notebook whose code is unchanged but whose
+  answers are not reuses its run: the new file's words replace the stored ones
+  (:func:`grader.evidence.notebook_text.with_notebook_text`) and the answers are re-read (``reread``);
+  a store written before run keys is read by content hash once, and persist copies what it finds;
 - else the submission runs. Stored evidence that does not stand (it stopped at a limit the rubric has
   since raised, or the grader broke while producing it and the grade needs what broke: see
   :mod:`grader.pipeline.retry`) is replaced.
@@ -14,15 +18,17 @@ This stage only reads the store; :mod:`grader.pipeline.persist` writes.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import time
 from dataclasses import dataclass
 from typing import Literal
 
 from grader.evidence.model import Limits, RunStatus
 from grader.grading.result import GradeResult
-from grader.pipeline.plan import ClassPlan
+from grader.evidence.notebook_text import with_notebook_text
+from grader.pipeline.plan import ClassPlan, PlanEntry
 from grader.pipeline.retry import is_final, keeps_evidence
-from grader.pipeline.store import ResultsStore
+from grader.pipeline.store import Key, ResultsStore
 from grader.verify.verified import VerifiedEvidence
 
 
@@ -35,6 +41,8 @@ class Found:
     result: GradeResult  # as stored or graded: its submission path is whichever copy ran first
     how: Literal["cached", "regraded"]
     seconds: float  # lookup (and grading) time
+    reread: bool = False  # another copy's run, with this notebook's answers and stored outputs read anew
+    adopt: Key | None = None  # evidence found under this older key: persist copies it under the run key
 
 
 @dataclass(frozen=True)
@@ -74,20 +82,40 @@ def look_up(plan: ClassPlan, store: ResultsStore) -> Lookup:
             continue
         stored = store.grade(key, plan.rubric.sha256)
         if stored is not None and is_final(stored):
-            found.append(Found(i, entry.submission, stored, "cached", time.perf_counter() - t0))
+            adopt = key.legacy() if key.run and not store.has_evidence(key) and store.has_evidence(key.legacy()) \
+                else None
+            found.append(Found(i, entry.submission, stored, "cached", time.perf_counter() - t0, adopt=adopt))
             answered[entry.submission] = found[-1]
             continue
-        evidence = store.evidence(key)
+        evidence, adopt = store.evidence(key), None
+        if evidence is None and key.run:  # a store written before run keys: same files, same content hash
+            evidence = store.evidence(key.legacy())
+            adopt = key.legacy() if evidence is not None else None
         if evidence is not None and not outgrown(evidence, plan.limits):
+            evidence, reread = answers_of(entry, evidence)
             result = grade(evidence, plan.rubric, quick=plan.quick)
             if keeps_evidence(result):
-                found.append(Found(i, entry.submission, result, "regraded", time.perf_counter() - t0))
+                found.append(Found(i, entry.submission, result, "regraded", time.perf_counter() - t0, reread, adopt))
                 answered[entry.submission] = found[-1]
                 continue
         if evidence is not None:
             replace.add(entry.submission)
         runs[entry.submission] = [i]
     return Lookup(tuple(found), tuple(ToRun(h, tuple(ix), h in replace) for h, ix in runs.items()))
+
+
+def answers_of(entry: PlanEntry, evidence: VerifiedEvidence) -> tuple[VerifiedEvidence, bool]:
+    """The stored run's evidence with this entry's own notebook text, and whether it differed: a run found by
+    run key may come from a copy whose markdown or stored outputs were another's."""
+    if not entry.run or entry.run == entry.submission or len(entry.student.entries) != 1:
+        return evidence, False  # keyed by content: the run is of these very files
+    try:
+        raw = (entry.student.root / entry.student.entries[0]).read_bytes()
+    except OSError:
+        return evidence, False  # unreadable now: the run key read it, so this is a race; the grade says so later
+    if hashlib.sha256(raw).hexdigest() == evidence.evidence.submission.sha256:
+        return evidence, False
+    return with_notebook_text(evidence, raw), True
 
 
 def outgrown(verified: VerifiedEvidence, limits: Limits) -> bool:
@@ -102,4 +130,4 @@ def outgrown(verified: VerifiedEvidence, limits: Limits) -> bool:
     return False
 
 
-__all__ = ["Found", "Lookup", "ToRun", "look_up", "outgrown"]
+__all__ = ["Found", "Lookup", "ToRun", "answers_of", "look_up", "outgrown"]

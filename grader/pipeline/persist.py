@@ -34,7 +34,10 @@ def persist_run(store: ResultsStore, plan: ClassPlan, ran: Ran) -> bool:
 
 
 def persist_regrade(store: ResultsStore, plan: ClassPlan, found: Found) -> bool:
-    """Store a grade made from stored evidence, when it is new and final. True when stored."""
+    """Store a grade made from stored evidence, when it is new and final. True when stored. Evidence that
+    was found under its older content-hash key is copied under its run key first."""
+    if found.adopt is not None:
+        store.adopt_evidence(found.adopt, plan.key(found.submission))
     if found.how != "regraded" or not is_final(found.result):
         return False
     store.put_grade(plan.key(found.submission), plan.rubric.sha256, found.result)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ class PlanEntry:
 
     student: Student
     submission: str  # Student.content_hash(): equal files, equal results, wherever they lie
+    run: str = ""  # Student.run_key(): equal code and data, equal run (the answers may differ); "": submission
 
 
 @dataclass(frozen=True)
@@ -56,16 +58,24 @@ class ClassPlan:
         return environment_key(dict(self.environment))
 
     def key(self, submission: str) -> Key:
-        return Key(submission, self.env_key, self.quick)
+        """The store key of the planned submission with this content hash (its run key included)."""
+        return Key(submission, self.env_key, self.quick, self._run_keys.get(submission, ""))
+
+    @cached_property
+    def _run_keys(self) -> dict[str, str]:
+        return {e.submission: e.run for e in self.entries if e.run and e.run != e.submission}
 
     def keep_dir(self, submission: str) -> Path | None:
-        """Where a run keeps its figures and models for the reports (shared by identical submissions)."""
-        return self.out / "files" / submission[:16] if self.out is not None else None
+        """Where a run keeps its figures and models for the reports (shared by submissions with one run key)."""
+        return self.out / "files" / self.key(submission).evidence_key[:16] if self.out is not None else None
 
     def figures_dir(self, submission: str) -> Path | None:
-        """The kept files of a run, when a run (this one or an earlier one) left any."""
-        path = self.keep_dir(submission)
-        return path if path is not None and path.is_dir() else None
+        """The kept files of a run, when a run (this one or an earlier one, kept by content hash before run
+        keys) left any."""
+        for path in (self.keep_dir(submission), self.out / "files" / submission[:16] if self.out else None):
+            if path is not None and path.is_dir():
+                return path
+        return None
 
 
 def load_rubric(ref: Rubric | str | Path) -> Rubric:
@@ -151,7 +161,7 @@ def plan_class(
     if course is not None and any(st.kind == "notebook" and st.problem is None for st in students):
         course = resolve_environment(course.python, course.runtime, kind="notebook")  # needs ipykernel
     return ClassPlan(
-        rubric=rub, entries=tuple(PlanEntry(st, st.content_hash()) for st in students),
+        rubric=rub, entries=tuple(PlanEntry(st, st.content_hash(), st.run_key()) for st in students),
         limits=limits, environment=tuple(sorted(env.items())),
         quick=quick, compat=mode, adapt=None if adapt == "on" else adapt, course=course, datasets=portable_datasets(datasets), jobs=jobs,
         cpus_per_job=cpus_per_job, gpus=tuple(detect_gpus() if gpus is None else gpus), store_path=store_path,

@@ -2,10 +2,15 @@
 
 Keys:
 
-- evidence by (submission content hash, environment, quick): running a student's code again
-  would give the same evidence, so it is never run twice;
-- a grade by that key plus the rubric's sha256: a changed rubric re-grades from the stored
-  evidence without running anything.
+- evidence by (run key, environment, quick): running a student's code again would give the same
+  evidence, so it is never run twice. The run key (grader.intake.runkey) covers what can change the
+  run: a notebook's code cells and the other files, not its markdown or stored outputs, so an edit of
+  the answers alone reuses the run. Stores written before run keys hold evidence under the content
+  hash: a lookup that misses by run key reads it there once (grader.pipeline.lookup) and it is copied
+  under the run key (grader.pipeline.persist);
+- a grade by (submission content hash, environment, quick) plus the rubric's sha256: every byte
+  counts for a grade (answers are graded), and a changed rubric re-grades from the stored evidence
+  without running anything.
 
 The environment is the grader's version, Python's, TensorFlow's and Keras's, the datasets
 served (names and sizes), the compatibility mode and the seed: changing any of them re-runs. Each result is written in one
@@ -132,9 +137,18 @@ def environment_key(env: Mapping[str, str]) -> str:
 class Key:
     """What identifies a run's evidence."""
 
-    submission: str  # content hash of all the submission's files
+    submission: str  # content hash of all the submission's files: keys grades
     env: str  # environment_key(...)
     quick: bool = False
+    run: str = ""  # run key (grader.intake.runkey): keys evidence; "" for the content hash
+
+    @property
+    def evidence_key(self) -> str:
+        return self.run or self.submission
+
+    def legacy(self) -> Key:
+        """The key a store written before run keys holds this submission's evidence under."""
+        return Key(self.submission, self.env, self.quick)
 
 
 class ResultsStore:
@@ -190,12 +204,12 @@ class ResultsStore:
 
     def evidence(self, key: Key) -> VerifiedEvidence | None:
         row = self._db.execute("SELECT verified FROM evidence WHERE submission=? AND env=? AND quick=?",
-                               (key.submission, key.env, int(key.quick))).fetchone()
+                               (key.evidence_key, key.env, int(key.quick))).fetchone()
         return VerifiedEvidence.model_validate_json(row[0]) if row else None
 
     def has_evidence(self, key: Key) -> bool:
         return self._db.execute("SELECT 1 FROM evidence WHERE submission=? AND env=? AND quick=?",
-                                (key.submission, key.env, int(key.quick))).fetchone() is not None
+                                (key.evidence_key, key.env, int(key.quick))).fetchone() is not None
 
     def grade(self, key: Key, rubric_sha: str) -> GradeResult | None:
         row = self._db.execute("SELECT result FROM grades WHERE submission=? AND env=? AND quick=? AND rubric=?",
@@ -227,11 +241,12 @@ class ResultsStore:
         with self._tx() as db:
             if replace:
                 db.execute("DELETE FROM evidence WHERE submission=? AND env=? AND quick=?",
-                           (key.submission, key.env, int(key.quick)))
+                           (key.evidence_key, key.env, int(key.quick)))
                 db.execute("DELETE FROM grades WHERE submission=? AND env=? AND quick=?",
                            (key.submission, key.env, int(key.quick)))
             cur = db.execute("INSERT OR IGNORE INTO evidence VALUES (?, ?, ?, ?, ?, ?, ?)",
-                             (key.submission, key.env, int(key.quick), name, verified.model_dump_json(), seconds, now))
+                             (key.evidence_key, key.env, int(key.quick), name, verified.model_dump_json(), seconds,
+                              now))
             fresh = cur.rowcount == 1
             if fresh:
                 db.execute("INSERT INTO runs (submission, env, quick, name, seconds, worker, finished) "
@@ -241,6 +256,17 @@ class ResultsStore:
                 db.execute("INSERT OR REPLACE INTO grades VALUES (?, ?, ?, ?, ?, ?)",
                            (key.submission, key.env, int(key.quick), rubric_sha, result.model_dump_json(), now))
         return fresh
+
+    def adopt_evidence(self, old: Key, new: Key) -> bool:
+        """Copy the evidence stored under `old`'s evidence key to `new`'s (a store written before run keys:
+        its runs are found by run key from then on). Not a run: nothing is logged. True when copied now."""
+        if old.evidence_key == new.evidence_key:
+            return False
+        with self._tx() as db:
+            cur = db.execute("INSERT OR IGNORE INTO evidence SELECT ?, env, quick, name, verified, seconds, created "
+                             "FROM evidence WHERE submission=? AND env=? AND quick=?",
+                             (new.evidence_key, old.evidence_key, old.env, int(old.quick)))
+            return cur.rowcount == 1
 
     def put_grade(self, key: Key, rubric_sha: str, result: GradeResult) -> None:
         with self._tx() as db:

@@ -13,7 +13,8 @@ The student's copy:
   (score, part scores, percent), which the student sees anyway;
 * a hidden slot criterion also withholds the slot's assignment and the reasons a model did not fill it
   (they repeat the slot's title and constraints);
-* a TA's override keeps its comment (written for the student) and loses its reviewer;
+* a TA's override keeps its comment (written for the student) and loses its reviewer, and so does each
+  entry of the grade's history;
 * no criterion keeps its ``detail`` or ``true_value``: the grader's notes for instructors (a question's
   true value); no fault keeps its ``detail`` (a traceback), and faults about hidden criteria go;
 * the rubric's path on the instructor's machine is dropped.
@@ -89,8 +90,12 @@ def for_audience(result: GradeResult, audience: Audience | str = DEFAULT_AUDIENC
                   for u in result.unassigned]
     # A fault about a hidden criterion would name it; a fault's detail is a traceback for instructors.
     faults = tuple(f.model_copy(update={"detail": ""}) for f in result.faults if f.subject not in hidden_ids)
+    # A flag about a hidden criterion would name it and say what it measured.
+    review = tuple(f for f in result.review if f.criterion_id not in hidden_ids)
+    history = tuple(e.model_copy(update={"reviewer": ""}) for e in result.history)  # who overrode is not theirs
     return result.model_copy(update={"criteria": criteria, "slots": slots, "unassigned": unassigned,
-                                     "faults": faults, "rubric": result.rubric.model_copy(update={"path": None})})
+                                     "faults": faults, "review": review, "history": history,
+                                     "rubric": result.rubric.model_copy(update={"path": None})})
 
 
 def for_audience_all(results: Sequence[GradeResult], audience: Audience | str = DEFAULT_AUDIENCE) -> list[GradeResult]:

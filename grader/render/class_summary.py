@@ -1,10 +1,12 @@
-"""The class at a glance on the terminal, after ``grader grade``: counts, mean score, and who needs a look."""
+"""The class at a glance on the terminal, after ``grader grade``: counts, mean score, who needs a look (the
+review queue) and why the runs that did not run cleanly failed (grouped by root cause)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from grader.grading.result import GradeStatus
+from grader.grading.review import group_root_causes
 from grader.render.safe import for_terminal
 
 if TYPE_CHECKING:
@@ -30,6 +32,15 @@ def class_summary(graded: ClassResult) -> str:
             f"  [{res.run.status.value}: {for_terminal(res.run.message)[:90]}]"
         lines.append(f"  {name:<{width}}  {res.score:>6g}/{res.max_score:<6g} {res.percent:5.1f}%  "
                      f"{res.status.value:<6}{note}")
+    flagged = [(name, r.result) for name, r in zip(names, results) if r.result.review]
+    if flagged:
+        lines.append(f"review queue: {len(flagged)} submission(s) ask for a look: " + ", ".join(
+            f"{name} ({', '.join(dict.fromkeys(f.reason.value for f in res.review))})" for name, res in flagged))
+    groups = group_root_causes([r.result for r in results], names)
+    if sum(g.count for g in groups) > 1:  # one failed run's message is already on its own line
+        lines.append("did not run cleanly, by root cause:")
+        lines += [f"  {g.count} x {for_terminal(g.example)[:120]}" + (" [environment]" if g.environment else "")
+                  for g in groups]
     if graded.ungraded:
         kept = len(graded.ungraded) - len(graded.retried)
         lines.append(f"the grader could not grade {len(graded.ungraded)} submission(s); " + (

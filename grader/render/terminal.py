@@ -74,6 +74,10 @@ def render_summary(result: GradeResult, *, color: bool = False, ascii_only: bool
 
         lines += ["", style("Code from Colab or a laptop (how the grader handled it)", bold=True)]
         lines += [t(f"  {note_line(n)}") for n in run_notes[:20]]
+    run_flags = [f for f in r.review if f.criterion_id is None]  # a criterion's own flags sit under it
+    if run_flags:
+        lines += ["", style("Flagged for review (the grade stands)", bold=True)]
+        lines += [style(t(f"  [{f.reason.value}] {f.detail}"), fg="yellow") for f in run_flags]
     counts = ", ".join(f"{v} {k}" for k, v in r.outcome_counts.items() if v)
     lines += ["", style(f"Score {_pts(r.score)}/{_pts(r.max_score)} ({r.percent:.1f}%) - {r.status.value}"
                         f" ({counts})", bold=True, fg=_STATUS_COLORS[r.status])]

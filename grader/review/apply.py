@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from grader.checks.base import Outcome
 from grader.checks.noise import ReviewReason
 from grader.grading.result import CriterionResult, GradeResult, PartScore
+from grader.grading.review import review_flags
 from grader.grading.summary import totals
 from grader.review.model import Override, OverrideNote
 from grader.rubric.model import Rubric
@@ -75,7 +76,7 @@ def apply_overrides(result: GradeResult, overrides: Iterable[Override], definiti
     return result.model_copy(update={
         "criteria": criteria, "score": score, "max_score": max_score, "skipped_points": skipped,
         "percent": round(100.0 * score / max_score, 2) if max_score else 0.0, "status": status,
-        "outcome_counts": counts, "parts": parts})
+        "outcome_counts": counts, "parts": parts, "review": review_flags(result.evidence.evidence, criteria)})
 
 
 def overridden(result: GradeResult) -> list[CriterionResult]:

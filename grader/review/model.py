@@ -58,6 +58,17 @@ class OverrideNote(Frozen):
     reviewer: str = Field("", description="Withheld ('') in the student's copy.")
     created: float
 
+    def words(self) -> str:
+        """'Changed by a reviewer from failed, 0 points, to passed, 2 points: <comment>', for plain-text outputs."""
+        def said(outcome: Outcome, points: float) -> str:
+            return f"{outcome.value}, {points:g} point(s)"
+
+        if not self.applied:
+            return (f"A reviewer's override ({said(self.outcome, self.points)}: {self.comment}) is not applied: the "
+                    "rubric changed this criterion since")
+        return (f"Changed by a reviewer from {said(self.original_outcome, self.original_points)} to "
+                f"{said(self.outcome, self.points)}: {self.comment}")
+
 
 class HistoryReason(str, Enum):
     """Why a student's grade changed (or was first given)."""
@@ -84,6 +95,7 @@ class HistoryEntry(Frozen):
     new_score: float
     max_score: float
     detail: str = ""
+    reviewer: str = Field("", description="Who made an override (withheld, '', in the student's copy).")
     submission: str = Field("", description="The submission's content hash the new grade is of.")
     rubric: str = Field("", description="The sha256 of the rubric the new grade is under.")
 

@@ -56,7 +56,7 @@ def record_grade(store: ResultsStore, student: str, key: Key, rubric_sha: str, d
                              old_score=last.new_score if last else None, new_score=applied.score,
                              max_score=applied.max_score, detail=detail, submission=key.submission, rubric=rubric_sha)
     store.put_current(student, key, rubric_sha, definitions, result, entry)
-    return applied
+    return applied.model_copy(update={"history": tuple(store.history(student))})
 
 
 def current_result(store: ResultsStore, student: str) -> GradeResult | None:
@@ -65,7 +65,8 @@ def current_result(store: ResultsStore, student: str) -> GradeResult | None:
     if found is None:
         return None
     raw, definitions = found
-    return apply_overrides(raw, store.overrides(student), definitions)
+    return apply_overrides(raw, store.overrides(student), definitions).model_copy(
+        update={"history": tuple(store.history(student))})
 
 
 def record_override(store: ResultsStore, student: str, criterion: str, *, reviewer: str, comment: str,
@@ -110,7 +111,7 @@ def record_override(store: ResultsStore, student: str, criterion: str, *, review
     key = store.current_key(student)
     entry = HistoryEntry(student=student, time=when, reason=HistoryReason.OVERRIDE,
                          old_score=before.score, new_score=after.score,
-                         max_score=after.max_score, detail=f"{criterion}: {shown} by {reviewer.strip()}: {comment.strip()}",
+                         max_score=after.max_score, detail=f"{criterion}: {shown}: {comment.strip()}", reviewer=reviewer.strip(),
                          submission=key[0].submission if key else "", rubric=key[1] if key else "")
     store.put_override(override, entry)
     return after

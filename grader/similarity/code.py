@@ -80,8 +80,9 @@ def _capped(segments: list[Segment]) -> list[Segment]:
     return out
 
 
-def compare(a: Fingerprinted, b: Fingerprinted) -> CodeMatch | None:
-    """How much code two students share; None when either has too little code to compare."""
+def compare(a: Fingerprinted, b: Fingerprinted, *, spans: bool = True) -> CodeMatch | None:
+    """How much code two students share; None when either has too little code to compare. ``spans``: with
+    both codes cut into shared and own runs, for showing (a class has many pairs, few of them shown)."""
     if not (a.comparable and b.comparable):
         return None
     from copydetect import compare_files
@@ -89,7 +90,8 @@ def compare(a: Fingerprinted, b: Fingerprinted) -> CodeMatch | None:
     overlap, (sim_a, sim_b), (slices_a, slices_b) = compare_files(a.fp, b.fp)
     sim_a, sim_b = float(min(sim_a, 1.0)), float(min(sim_b, 1.0))
     return CodeMatch(similarity=max(sim_a, sim_b), similarity_a=sim_a, similarity_b=sim_b, shared_tokens=int(overlap),
-                     a=_segments(a.fp.raw_code, slices_a), b=_segments(b.fp.raw_code, slices_b))
+                     a=_segments(a.fp.raw_code, slices_a) if spans else [],
+                     b=_segments(b.fp.raw_code, slices_b) if spans else [])
 
 
 __all__ = ["MIN_TOKENS", "NOISE_K", "WINDOW", "Fingerprinted", "boilerplate", "compare", "fingerprint"]

@@ -35,10 +35,10 @@ def compare_class(sources: Sequence[Source], *, template: str | None = None, tem
               if not fp.comparable and s.code.strip()]
     models = [fingerprints.of_student(s.models, s.stored) for s in sources]
     fields = fingerprints.informative(models)
-    pairs = []
+    pairs: list[tuple[Pair, int, int]] = []
     for i, j in combinations(range(len(sources)), 2):
         a, b = sources[i], sources[j]
-        code = code_sim.compare(prints[i], prints[j])
+        code = code_sim.compare(prints[i], prints[j], spans=False)
         same_outputs = outputs.compare(a.stored, b.stored, min_epochs=min_equal_epochs)
         model = fingerprints.compare(models[i], models[j], fields, models)
         signals = []
@@ -48,11 +48,12 @@ def compare_class(sources: Sequence[Source], *, template: str | None = None, tem
             signals.append(Signal.OUTPUTS)
         if model is not None and fingerprints.rare(model, len(sources)):
             signals.append(Signal.MODEL)
-        pairs.append(Pair(a=a.name, b=b.name, signals=signals, code=code, outputs=same_outputs, model=model))
-    pairs.sort(key=lambda p: p.rank_key, reverse=True)
-    flagged = [p for p in pairs if p.flagged]
-    rest = [p for p in pairs if not p.flagged][:max_pairs]
-    return SimilarityReport(students=[s.name for s in sources], pairs=flagged + rest, template=template_name,
+        pairs.append((Pair(a=a.name, b=b.name, signals=signals, code=code, outputs=same_outputs, model=model), i, j))
+    pairs.sort(key=lambda p: p[0].rank_key, reverse=True)
+    kept = [p for p in pairs if p[0].flagged] + [p for p in pairs if not p[0].flagged][:max_pairs]
+    shown = [p if p.code is None else p.model_copy(update={"code": code_sim.compare(prints[i], prints[j])})
+             for p, i, j in kept]
+    return SimilarityReport(students=[s.name for s in sources], pairs=shown, template=template_name,
                             code_threshold=code_threshold, min_equal_epochs=min_equal_epochs, notes=notes)
 
 

@@ -172,7 +172,7 @@ def test_the_grade_carries_the_typed_borderline_and_its_review_reason() -> None:
     result = grade(measured_evidence(0.9187), rubric)
     acc = result.criterion("acc")
     assert acc.borderline is not None and acc.borderline.bar == 0.92 and acc.review_reasons == (ReviewReason.BORDERLINE,)
-    assert [c.id for c in result.needs_review] == ["acc", "acc.hidden"]
+    assert [c.id for c in result.flagged_criteria] == ["acc", "acc.hidden"]
     student = for_audience(result, "student")
     assert student.criterion("acc").borderline == acc.borderline  # a student may see that a verdict is noisy
     concealed = next(c for c in student.criteria if c.concealed)

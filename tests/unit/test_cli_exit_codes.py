@@ -21,7 +21,7 @@ from grader.errors import ExitCode, GraderError
 
 ROOT = Path(__file__).resolve().parents[2]
 SUBCOMMAND_MODULES = ["grader.cli.run", "grader.cli.check", "grader.cli.grade", "grader.cli.report",
-                      "grader.cli.rubric", "grader.cli.datasets", "grader.cli.schema"]
+                      "grader.cli.rubric", "grader.cli.datasets", "grader.cli.schema", "grader.cli.similarity"]
 
 
 def _all_subclasses(cls: type) -> list[type]:
@@ -178,7 +178,8 @@ def test_python_m_grader_with_a_broken_subcommand_fails_and_names_it() -> None:
                            timeout=300)
     assert whole.returncode == 0
     listed = re.findall(r"^  (\w+)\s", whole.stdout.split("Commands:", 1)[1], re.M)
-    assert listed == ["check", "datasets", "grade", "package", "report", "rubric", "run", "schema", "weights"]
+    assert listed == ["check", "datasets", "grade", "history", "override", "package", "report", "review", "rubric",
+                      "run", "schema", "similarity", "weights"]
 
 
 @pytest.mark.parametrize("fn", [api.run_submission, api.check, api.grade_folder, api.stored_results,

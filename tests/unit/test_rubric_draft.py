@@ -88,3 +88,13 @@ def test_a_reference_with_mixed_choices_gets_no_shared_requirement_for_them() ->
     ids = {r.id for r in draft.rubric.requirements}
     assert "general.activation" not in ids and "general.optimizer" not in ids and "general.loss" in ids
     assert draft.unearned == ()
+
+
+def test_a_convolutional_reference_drafts_a_rubric_it_passes() -> None:
+    from evidence_factory import tutorial_cnn
+
+    draft = draft_rubric(verify(evidence([tutorial_cnn()])), rubric_id="cnn", title="CNN", reference="cnn.py")
+    assert draft.unearned == () and len(draft.rubric.slots) == 1
+    match = draft.rubric.slots[0].match
+    assert match.hidden_layers is not None and match.units is None  # conv and dense layers: no shared unit count
+    assert grade(verify(evidence([tutorial_cnn()])), draft.rubric).percent == 100.0

@@ -133,3 +133,18 @@ def test_importing_grader_stays_cheap() -> None:
             "print(sorted(m for m in ('tensorflow', 'keras', 'pydantic', 'grader.kernelcheck') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_metric_left_to_the_grader_still_shows_the_kernels_own_figure(rubric) -> None:
+    check = _check(nn_basics_models(), rubric)
+    shown = check.deferred_for("three.best.validation").kernel_shows
+    assert "validation accuracy 0.9510" in shown and "only reported" not in shown
+    assert "your kernel's own history: m6 'best': validation accuracy 0.9510" in html(check).replace("&#x27;", "'")
+
+
+def test_inside_the_graders_own_run_the_selfcheck_stands_aside(monkeypatch, capsys) -> None:
+    from grader.kernelcheck.check import selfcheck
+
+    monkeypatch.setenv("GRADER_OUT", "/nonexistent")
+    selfcheck("no-such-rubric", namespace={})  # returns before it even loads the rubric
+    assert capsys.readouterr().out.startswith("[grader] ")  # filtered from the student's printed output

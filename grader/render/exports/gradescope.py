@@ -26,6 +26,8 @@ def _test(c: CriterionResult, n: int, hidden_visibility: Visibility) -> dict[str
         lines.insert(0, "The grader could not decide this criterion.")
     if c.feedback:
         lines.append(f"What to change: {clean(c.feedback)}")
+    if c.override is not None:
+        lines.append(clean(c.override.words()))
     return {
         "name": clean(c.title) + (" (bonus)" if c.bonus else ""),
         "number": str(n),

@@ -41,6 +41,8 @@ def _testcase(suite: ET.Element, r: GradeResult, c: CriterionResult, n: int) -> 
         body = [f"{pts(c.points)} of {pts(c.max_points)} points", message]
         if c.feedback:
             body.append(f"What to change: {_text(c.feedback)}")
+        if c.override is not None:
+            body.append(_text(c.override.words()))
         el.text = "\n".join(body)
 
 

@@ -50,8 +50,12 @@ def render_markdown(result: GradeResult, *, name: str | None = None, heading: in
             if c.concealed:
                 lines.append(f"| hidden criterion | –/– | {c.outcome.value} | |")
             else:
-                lines.append(f"| {md(c.title)} | {pts(c.points)}/{pts(c.max_points)} | {md(c.message)} "
+                seen = c.message + (f"; {c.override.words()}" if c.override is not None else "")
+                lines.append(f"| {md(c.title)} | {pts(c.points)}/{pts(c.max_points)} | {md(seen)} "
                              f"| {md(c.feedback)} |")
+    reviewed = [c for c in r.criteria if c.override is not None and c not in todo and not c.concealed]
+    if reviewed:  # a verdict a reviewer changed to a pass still says so
+        lines += ["", "**Reviewed**:", ""] + [f"- {md(c.title)}: {md(c.override.words())}" for c in reviewed]
     return "\n".join(lines) + "\n"
 
 

@@ -1,5 +1,6 @@
 """The class summary page: distribution, pass rate per criterion, a sortable table of students
-linking to their reports, the submissions that did not run cleanly (by cause), and timings."""
+linking to their reports, the review queue (each flagged student and why), the submissions that did not run
+cleanly (grouped by root cause, and by run status), and timings."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 from grader.checks.base import Outcome
 from grader.evidence.model import RunStatus
 from grader.grading.result import GradeResult
+from grader.grading.review import CauseGroup, group_root_causes
 from grader.render.html.charts import histogram
 from grader.render.html.report import csp_script_hash, environment
 from grader.render.safe import for_html, pts, relative_link, seconds, student_names
@@ -88,6 +90,29 @@ def failures_by_cause(results: Sequence[GradeResult], names: Sequence[str]) -> d
     return dict(sorted(groups.items(), key=lambda kv: (-len(kv[1]), order.index(kv[0]))))
 
 
+@dataclass(frozen=True)
+class QueueEntry:
+    """A flagged student on the class page's review queue: the result's flags (GradeResult.review)."""
+
+    name: str
+    percent: float
+    status: str
+    flags: list[tuple[str, str]]  # (reason, detail), HTML-safe
+
+
+def review_queue(results: Sequence[GradeResult], names: Sequence[str]) -> list[QueueEntry]:
+    """Every student whose result asks for a look, most flags first (then in class order)."""
+    entries = [QueueEntry(n, r.percent, r.status.value, [(f.reason.value, for_html(f.detail)) for f in r.review])
+               for r, n in zip(results, names) if r.review]
+    return sorted(entries, key=lambda e: -len(e.flags))
+
+
+def cause_groups(results: Sequence[GradeResult], names: Sequence[str]) -> list[CauseGroup]:
+    """The submissions that did not run cleanly, one group per shape of root cause (HTML-safe text)."""
+    return [g.model_copy(update={"example": for_html(g.example), "shape": for_html(g.shape)})
+            for g in group_root_causes(results, names)]
+
+
 def timings(results: Sequence[GradeResult], names: Sequence[str]) -> dict[str, object]:
     durations = [r.run.duration_s for r in results]
     epochs = [s for r in results for m in r.evidence.evidence.models for f in m.fits for s in f.epoch_seconds]
@@ -139,6 +164,8 @@ def render_class_summary(results: Sequence[GradeResult], *, names: Sequence[str]
         median=f"{statistics.median(pcts):.1f}" if pcts else "–",
         histogram=histogram(pcts, title="Score distribution"), criteria=criterion_stats(results),
         failures=failures_by_cause(results, [row.name for row in rows]),
+        queue=review_queue(results, [row.name for row in rows]),
+        causes=cause_groups(results, [row.name for row in rows]),
         timings=timings(results, [row.name for row in rows]),
         statuses=sorted({row.status for row in rows}),
         similarity=_similarity_section(similarity, similarity_href),

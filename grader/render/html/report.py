@@ -20,7 +20,7 @@ from grader.render.html.figures import figure_views
 from grader.render.html.loops_view import loop_views
 from grader.render.html.models_view import model_views, slot_views
 from grader.render.safe import for_html, pts, relative_link
-from grader.render.html.view import answer_views, part_views, run_facts
+from grader.render.html.view import answer_views, history_views, part_views, run_facts
 from grader.verify.verified import FigureStatus, VerificationStatus
 
 _CLEAN_RUNS = (RunStatus.COMPLETED,)
@@ -68,6 +68,10 @@ def alerts(r: GradeResult) -> list[Alert]:
            if v.status in (VerificationStatus.UNSAFE, VerificationStatus.ERROR)]
     for v in bad:
         out.append(Alert(f"Model {v.model_id} could not be verified ({v.status.value}):", for_html(v.message), warn=True))
+    run_flags = [f for f in r.review if f.criterion_id is None]  # a criterion's own flags sit on its row
+    if run_flags:
+        out.append(Alert("Flagged for review (the grade stands):",
+                         " ".join(f"{for_html(f.detail)}." for f in run_flags), warn=True))
     return out
 
 
@@ -95,7 +99,7 @@ def report_context(r: GradeResult, *, figures_dir: Path | None = None, name: str
         concealed=sum(1 for c in r.criteria if c.concealed), pct=f"{r.percent:.1f}", score=pts(r.score), max_score=pts(r.max_score),
         meter=f"{max(0.0, min(r.percent, 100.0)):.1f}", status=r.status.value, counts=counts, quick=r.quick,
         skipped_points=pts(r.skipped_points), alerts=alerts(r), class_link=relative_link(class_link),
-        parts=part_views(r), answers=answers, reveal_answers=any(a.truth for a in answers),
+        parts=part_views(r), history=history_views(r), answers=answers, reveal_answers=any(a.truth for a in answers),
         slots=slots, unused=unused, models=model_views(r), loops=loop_views(r),
         figures=figure_views(r.evidence.evidence.figures, figures_dir), run_facts=run_facts(r),
         errors=errors(r), warnings=[for_html(w) for w in r.evidence.evidence.warnings],

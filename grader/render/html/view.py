@@ -20,6 +20,29 @@ QUESTION_CHECK = "questions.answer"
 
 
 @dataclass(frozen=True)
+class OverrideView:
+    """A TA's override beside the grader's own verdict (shown side by side)."""
+
+    applied: bool
+    original_verdict: str
+    original_points: str
+    verdict: str
+    points: str
+    comment: str
+    reviewer: str  # '' in a student's copy
+    when: str
+
+
+@dataclass(frozen=True)
+class HistoryView:
+    when: str
+    reason: str
+    score: str  # '7 -> 8 / 10'
+    detail: str
+    reviewer: str
+
+
+@dataclass(frozen=True)
 class CriterionView:
     id: str
     title: str
@@ -33,6 +56,7 @@ class CriterionView:
     bonus: bool = False
     concealed: bool = False
     review: str = ""  # why a person should look at this verdict, in words ('' when nothing asks)
+    override: OverrideView | None = None
 
 
 @dataclass(frozen=True)
@@ -60,7 +84,27 @@ def criterion_view(c: CriterionResult) -> CriterionView:
         id=c.id, title=for_html(c.title), verdict=c.outcome.value, points="–" if skipped else pts(c.points),
         max_points=pts(c.max_points), message=for_html(c.message), feedback=for_html(c.feedback),
         detail=for_html(c.detail),
-        figure_status=c.figure_status.value if c.figure_status else None, bonus=c.bonus, review=review_text(c.review_reasons, c.borderline))
+        figure_status=c.figure_status.value if c.figure_status else None, bonus=c.bonus, review=review_text(c.review_reasons, c.borderline),
+        override=override_view(c))
+
+
+def override_view(c: CriterionResult) -> OverrideView | None:
+    o = c.override
+    if o is None:
+        return None
+    from grader.review.history_text import when
+
+    return OverrideView(applied=o.applied, original_verdict=o.original_outcome.value, original_points=pts(o.original_points),
+                        verdict=o.outcome.value, points=pts(o.points), comment=for_html(o.comment),
+                        reviewer=for_html(o.reviewer), when=when(o.created))
+
+
+def history_views(r: GradeResult) -> list[HistoryView]:
+    """Every change of the grade, newest first."""
+    from grader.review.history_text import score_change, when
+
+    return [HistoryView(when(e.time), e.reason.value.replace("_", " "), score_change(e), for_html(e.detail),
+                        for_html(e.reviewer)) for e in reversed(r.history)]
 
 
 def part_views(r: GradeResult) -> list[PartView]:
