@@ -305,6 +305,7 @@ def grade_folder(
     seed: int | str | None = None,
     repeat: int = 0,
     similarity: bool = True,
+    similarity_template: str | os.PathLike[str] | None = None,
 ) -> ClassResult:
     """Grade every submission in `folder` against `rubric`, resumably (``grader grade``).
 
@@ -320,7 +321,8 @@ def grade_folder(
                                    store=Path(store) if store is not None else None, datasets=datasets,
                                    out=Path(out) if out is not None else None, quick=quick, cores=cores,
                                    progress=progress, compat=compat, python=python, runtime=runtime, adapt=adapt,
-                                   seed=seed, repeat=repeat, similarity=similarity, **extra)
+                                   seed=seed, repeat=repeat, similarity=similarity,
+                                   similarity_template=Path(similarity_template) if similarity_template else None, **extra)
 
 
 @dataclass(frozen=True)

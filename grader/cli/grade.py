@@ -46,6 +46,8 @@ def _default_formats() -> tuple[str, ...]:
 @click.option("--no-similarity", "no_similarity", is_flag=True,
               help="Leave out the class page's section of similar submissions (shared code, identical stored "
                    "training logs, identical models) and similarity.html. It never changes a grade.")
+@click.option("--similarity-template", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Starter notebook or script handed out: its code is subtracted before comparing students' code.")
 @compat_option
 @adapt_option
 @weights_option
@@ -55,7 +57,7 @@ def grade_command(folder: Path, rubric_ref: str, jobs: int, executor: str, addre
                   store_path: Path | None, datasets: str | None, quick: bool, format_text: str, cores: int | None,
                   compat: str | None = None, python: str | None = None, runtime: str | None = None,
                   adapt: str | None = None, seed: int | str | None = None, repeat: int = 0,
-                  no_similarity: bool = False) -> ExitCode:
+                  no_similarity: bool = False, similarity_template: Path | None = None) -> ExitCode:
     """Grade every submission in FOLDER (files, student folders, Canvas/Moodle/Gradescope exports).
 
     Results are stored as they finish: run the same command again after an interruption, a rubric
@@ -75,7 +77,7 @@ def grade_command(folder: Path, rubric_ref: str, jobs: int, executor: str, addre
                                       store=store_path, datasets=datasets, out=out, formats=fmts, quick=quick,
                                       cores=cores, progress=progress, compat=compat, python=python, runtime=runtime,
                                       adapt=adapt, seed=seed, repeat=repeat,
-                                      similarity=not no_similarity)
+                                      similarity=not no_similarity, similarity_template=similarity_template)
         except KeyboardInterrupt:
             raise Interrupted("interrupted: finished results are stored; run the same command again to resume") \
                 from None

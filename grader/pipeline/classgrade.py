@@ -108,6 +108,7 @@ def grade_folder(
     seed: int | str | None = None,
     repeat: int = 0,
     similarity: bool = True,
+    similarity_template: Path | None = None,
 ) -> ClassResult:
     """Grade every student in `folder` against `rubric`; write reports under `out` (when given).
 
@@ -122,7 +123,8 @@ def grade_folder(
     number, or 'none' for unseeded runs) overrides the rubric's ``limits.seed``; runs are stored by seed.
     `repeat` K > 0 re-runs each borderline submission with K more seeds and decides its borderline metrics on the
     median (see grader.pipeline.repeats). `similarity` (on by default) adds the class page's section of similar
-    submissions and ``similarity.html`` (see grader.similarity); it never changes a grade.
+    submissions and ``similarity.html`` (see grader.similarity), with `similarity_template` (the starter code
+    handed out) subtracted; it never changes a grade.
     """
     t_start = time.perf_counter()
     emit = progress or (lambda event: None)
@@ -161,7 +163,7 @@ def grade_folder(
             else:
                 repeated = frozenset()
             results = persist_reviewed(db, plan, results, repeated)  # TA overrides applied, grade history kept
-            written = write_reports(plan, results, similarity=similarity)
+            written = write_reports(plan, results, similarity=similarity, template=similarity_template)
             return ClassResult(results, written, db.path, time.perf_counter() - t_start, plan.jobs, plan.cpus_per_job)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

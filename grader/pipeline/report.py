@@ -15,11 +15,12 @@ if TYPE_CHECKING:
     from grader.similarity.model import SimilarityReport
 
 
-def write_reports(plan: ClassPlan, results: Sequence[StudentResult], *, similarity: bool = True) -> list[Path]:
+def write_reports(plan: ClassPlan, results: Sequence[StudentResult], *, similarity: bool = True,
+                  template: Path | None = None) -> list[Path]:
     """Write the plan's formats under its output folder; [] when it has none. Returns the files written.
 
     With ``similarity``, an HTML class page for the instructor gets its section of similar submissions and
-    ``similarity.html`` beside it; a grade never depends on it."""
+    ``similarity.html`` beside it (``template``, the starter code, subtracted); a grade never depends on it."""
     if plan.out is None or not plan.formats:
         return []
     from grader.render.outputs import Entry, write_outputs
@@ -28,19 +29,21 @@ def write_reports(plan: ClassPlan, results: Sequence[StudentResult], *, similari
     written = write_outputs(entries, plan.out, list(plan.formats), audience=plan.audience,  # type: ignore[arg-type]
                             class_page=True)
     if similarity and "html" in plan.formats and plan.audience == "instructor" and len(results) > 1:
-        written.append(_write_similarity(plan.out, entries, _similarity(results)))
+        written.append(_write_similarity(plan.out, entries, _similarity(results, template)))
     return written
 
 
-def _similarity(results: Sequence[StudentResult]) -> SimilarityReport:
-    from grader.similarity import compare_class
+def _similarity(results: Sequence[StudentResult], template: Path | None) -> SimilarityReport:
+    from grader.similarity import compare_class, template_code
     from grader.similarity.model import SimilarityReport
-    from grader.similarity.rank import CODE_THRESHOLD
     from grader.similarity.outputs import MIN_EQUAL_EPOCHS
+    from grader.similarity.rank import CODE_THRESHOLD
     from grader.similarity.sources import from_graded
 
     try:
-        return compare_class(from_graded([(r.student.name, r.student, r.result) for r in results]))
+        return compare_class(from_graded([(r.student.name, r.student, r.result) for r in results]),
+                             template=template_code(template) if template else None,
+                             template_name=template.name if template else None)
     except Exception as exc:  # noqa: BLE001 - the grades and reports stand; the page says what broke
         return SimilarityReport(students=[r.student.name for r in results], code_threshold=CODE_THRESHOLD,
                                 min_equal_epochs=MIN_EQUAL_EPOCHS,

@@ -61,7 +61,8 @@ def pair_view(p: Pair, n: int) -> PairView:
     if p.outputs:
         names = sorted({k for e in p.outputs.epochs for k in e.metrics})
         epochs = [(e.epoch, [f"{e.metrics[k]:.6g}" if k in e.metrics else "–" for k in names]) for e in p.outputs.epochs]
-        curve = line_chart([Series(for_html(k), [e.metrics.get(k, float("nan")) for e in p.outputs.epochs])
+        curve = line_chart([Series(for_html(k), [e.metrics.get(k, float("nan")) for e in p.outputs.epochs],
+                                   "validation" if k.startswith("val_") else "train")
                             for k in names], title="The training log both stored", x0=p.outputs.epochs[0].epoch)
         cells = f"{for_html(p.a)}'s {_cell(p.outputs.cell_a)} and {for_html(p.b)}'s {_cell(p.outputs.cell_b)}"
         evaluations = [", ".join(f"{for_html(k)} {v:.6g}" for k, v in ev.items()) for ev in p.outputs.equal_evaluations]

@@ -258,3 +258,23 @@ def test_the_review_page_lists_flagged_students_and_takes_an_override(tmp_path, 
         assert store.history("bob")[-1].reason.value == "override"
     bad = client.post("/override", data={"student": "bob", "criterion": CRIT, "points": "9", "comment": "x"})
     assert bad.status_code == 400 and "between 0 and 4" in bad.text
+
+
+def test_the_queue_puts_errors_flags_and_similar_pairs_first(result, definitions) -> None:
+    from grader.review.queue import QueueKind, queue
+
+    stale = apply_overrides(result, [override(definitions)], {**definitions, CRIT: "changed"})
+    items = queue([("zoe", s.good_result()), ("al", s.good_result()), ("amy", s.good_result()), ("bob", stale)],
+                  similar=[("amy", "zoe", "code")])
+    assert [i.student for i in items] == ["amy", "bob", "zoe", "al"]  # flagged by name, then the clear ones
+    assert items[-1].reasons == []
+    by = {i.student: i for i in items}
+    assert [r.kind for r in by["bob"].reasons] == [QueueKind.OVERRIDE_CHANGED]
+    assert by["amy"].reasons[0].kind is QueueKind.SIMILARITY and "similar to zoe" in by["amy"].reasons[0].text
+    assert "similar to amy" in by["zoe"].reasons[0].text
+
+
+def test_similar_pairs_without_results_to_compare_are_none(tmp_path: Path) -> None:
+    from grader.review.app import similar_pairs_from
+
+    assert list(similar_pairs_from(tmp_path)()) == []

@@ -85,3 +85,12 @@ def test_the_probe_writes_signatures_for_the_fit_s_data(tmp_path, monkeypatch) -
     assert grader_verify.load_signatures(str(tmp_path / fp["signature_file"]), fp) is not None
     assert grader_verify.load_signatures(str(tmp_path / fp["signature_file"]), {"shape": [5, 784]}) is None
     assert "signature_file" not in fingerprint(X_TEST)  # without a name (evaluate's data) nothing is written
+
+
+def test_test_rows_the_dataset_itself_repeats_in_its_training_split_are_never_counted() -> None:
+    # Real datasets hold a few test images that are also training images: an honest fit trains on them too.
+    data = {"x_train": np.concatenate([X_TRAIN, X_TEST[:3]]), "x_test": X_TEST}
+    shared = grader_verify.shared_rows("with-duplicates", data)
+    assert shared.sum() == 3 and shared[:3].all()
+    honest = row_signatures(data["x_train"].reshape(len(data["x_train"]), -1).astype("float32") / 255.0)
+    assert (grader_verify._found(honest, X_TEST, SCALE) & ~shared).sum() == 0

@@ -193,3 +193,17 @@ def test_rubric_yaml_seed_and_its_show_line() -> None:
     five = parse_rubric(head + "limits: {seed: 5}\n")
     assert five.limits.to_limits().seed == 5 and "seed: 5" in describe_rubric(five)
     assert parse_rubric(head).limits.to_limits().seed == DEFAULT_SEED
+
+
+def test_the_commands_take_seed_and_grade_takes_repeat() -> None:
+    from click.testing import CliRunner
+
+    from grader.cli.app import main
+
+    runner = CliRunner()
+    for command in ("run", "check", "grade"):
+        shown = runner.invoke(main, [command, "--help"])
+        assert shown.exit_code == 0 and "--seed" in shown.output, command
+    assert "--repeat" in runner.invoke(main, ["grade", "--help"]).output
+    refused = runner.invoke(main, ["run", __file__, "--seed", "often"])
+    assert refused.exit_code == 2 and "neither a number nor 'none'" in refused.output

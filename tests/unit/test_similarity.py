@@ -218,3 +218,20 @@ _________________________________________________________________
 """
     run = ReportedRun(cells=[parse_text(text)])
     assert fingerprints.of_student([], run) == [{"architecture": "Dense[235500] > Dense[3010]"}]
+
+
+def test_the_figures_are_the_same_in_every_process(tmp_path: Path) -> None:
+    """copydetect hashes with Python's salted hash(): the same files must still give the same figures."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "a.py").write_text("\n\n".join(ALICE))
+    (tmp_path / "b.py").write_text("\n\n".join(reversed(ALICE)).replace("network", "net"))
+    code = ("import sys; from pathlib import Path; from grader.similarity import compare_class; "
+            "from grader.similarity.sources import Source; d = Path(sys.argv[1]); "
+            "r = compare_class([Source(n, (d / f'{n}.py').read_text()) for n in 'ab']); "
+            "print(repr(r.pairs[0].code.similarity_a), repr(r.pairs[0].code.similarity_b))")
+    seen = {subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}, timeout=120).stdout for seed in ("1", "2")}
+    assert len(seen) == 1, seen

@@ -141,9 +141,21 @@ def test_no_similarity_leaves_it_out(small_class: Path, tmp_path: Path) -> None:
     assert graded.exit_code == ExitCode.OK
 
 
-def test_grade_cli_takes_no_similarity() -> None:
+def test_grade_cli_takes_no_similarity_and_a_template() -> None:
     result = CliRunner().invoke(main, ["grade", "--help"])
-    assert "--no-similarity" in result.output
+    assert "--no-similarity" in result.output and "--similarity-template" in result.output
+
+
+def test_grade_subtracts_the_starter_code_it_is_given(klass: dict[str, Path], tmp_path: Path) -> None:
+    folder = tmp_path / "followers"
+    folder.mkdir()
+    for name in ("dave", "erin", "frank"):
+        (folder / f"{name}.ipynb").write_bytes(klass[name].read_bytes())
+    grade_class(folder, tmp_path, models_by_student, out=tmp_path / "plain")
+    assert "dave</td><td data-label=\"Student B\">erin" in (tmp_path / "plain" / "index.html").read_text()
+    grade_class(folder, tmp_path, models_by_student, out=tmp_path / "subtracted", similarity_template=klass["starter"])
+    index = (tmp_path / "subtracted" / "index.html").read_text()
+    assert 'id="similar-pairs-none"' in index and "starter.ipynb" in index
 
 
 def test_a_grading_output_folder_is_read_back_with_its_models(small_class: Path, tmp_path: Path) -> None:
