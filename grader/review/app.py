@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import jinja2
 from fastapi import FastAPI, Form, Request
@@ -72,7 +73,8 @@ def create_app(store_path: Path, token: str, *, reviewer: str, similar: SimilarP
         if request.query_params.get("token"):
             response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
         response.headers["Cache-Control"] = "no-store"
-        response.headers["Content-Security-Policy"] = "default-src 'self'; style-src 'unsafe-inline'"
+        response.headers["Content-Security-Policy"] = ("default-src 'none'; style-src 'unsafe-inline'; "
+                                                       "form-action 'self'; frame-ancestors 'none'")
         return response
 
     def page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -110,8 +112,6 @@ def create_app(store_path: Path, token: str, *, reviewer: str, similar: SimilarP
                                 outcome=verdict or None)
         except ConfigError as exc:
             return student_page(student, str(exc), 400)
-        from urllib.parse import urlencode
-
         return RedirectResponse(f"/student?{urlencode({'name': student})}", status_code=303)
 
     return app
