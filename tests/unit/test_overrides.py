@@ -278,3 +278,8 @@ def test_similar_pairs_without_results_to_compare_are_none(tmp_path: Path) -> No
     from grader.review.app import similar_pairs_from
 
     assert list(similar_pairs_from(tmp_path)()) == []
+
+
+def test_grader_review_without_a_store_is_a_usage_error(tmp_path: Path) -> None:
+    shown = CliRunner().invoke(main, ["review", str(tmp_path / "nowhere"), "--reviewer", "ta"])
+    assert shown.exit_code == ExitCode.USAGE and "no results store" in shown.output
