@@ -47,10 +47,12 @@ class Found:
 
 @dataclass(frozen=True)
 class ToRun:
-    """One submission to run, for every student who handed in these exact files."""
+    """One submission to run, for every student whose files run alike (one run key: the same files, or the same
+    notebook code with other answers)."""
 
-    submission: str
-    indexes: tuple[int, ...]  # into plan.entries; identical submissions run once
+    submission: str  # the content hash of the files that run (the first entry's)
+    indexes: tuple[int, ...]  # into plan.entries; submissions with one run key run once (run.py re-reads the
+    # answers of those whose notebook text differs)
     replace: bool = False  # stored evidence exists and does not stand: the new run overwrites it
 
 
@@ -69,13 +71,15 @@ def look_up(plan: ClassPlan, store: ResultsStore) -> Lookup:
 
     found: list[Found] = []
     answered: dict[str, Found] = {}
-    runs: dict[str, list[int]] = {}
+    runs: dict[str, list[int]] = {}  # by evidence key (run key): one run for every entry that runs alike
+    ran: dict[str, str] = {}  # evidence key -> the content hash of the files that run
     replace: set[str] = set()
     for i, entry in enumerate(plan.entries):
         t0 = time.perf_counter()
         key = plan.key(entry.submission)
-        if entry.submission in runs:  # identical files already seen: they share one run
-            runs[entry.submission].append(i)
+        group = key.evidence_key
+        if ran.get(group) == entry.submission:  # identical files already seen: they share one run
+            runs[group].append(i)
             continue
         if entry.submission in answered:  # ... or one answer
             found.append(dataclasses.replace(answered[entry.submission], index=i))
@@ -98,10 +102,13 @@ def look_up(plan: ClassPlan, store: ResultsStore) -> Lookup:
                 found.append(Found(i, entry.submission, result, "regraded", time.perf_counter() - t0, reread, adopt))
                 answered[entry.submission] = found[-1]
                 continue
+        if group in runs:  # the same run as another copy's, with other answers: graded from that run (run.py)
+            runs[group].append(i)
+            continue
         if evidence is not None:
-            replace.add(entry.submission)
-        runs[entry.submission] = [i]
-    return Lookup(tuple(found), tuple(ToRun(h, tuple(ix), h in replace) for h, ix in runs.items()))
+            replace.add(group)
+        runs[group], ran[group] = [i], entry.submission
+    return Lookup(tuple(found), tuple(ToRun(ran[g], tuple(ix), g in replace) for g, ix in runs.items()))
 
 
 def answers_of(entry: PlanEntry, evidence: VerifiedEvidence) -> tuple[VerifiedEvidence, bool]:

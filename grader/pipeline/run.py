@@ -7,6 +7,7 @@ each graded at once (grading is pure and takes milliseconds) so it can be stored
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
@@ -78,9 +79,27 @@ def run_plan(plan: ClassPlan, to_run: Sequence[ToRun], *, executor: str | Execut
 
     with closing(outcomes()) as stream:  # closed at once, even on Ctrl-C: the workers stop with it
         for outcome in stream:
-            verified = outcome.verified()
-            yield Ran(todo[outcome.key], verified, grade(verified, plan.rubric, quick=plan.quick), outcome.seconds,
-                      outcome.worker)
+            for part, verified in by_content(plan, todo[outcome.key], outcome.verified()):
+                yield Ran(part, verified, grade(verified, plan.rubric, quick=plan.quick), outcome.seconds,
+                          outcome.worker)
+
+
+def by_content(plan: ClassPlan, todo: ToRun, verified: VerifiedEvidence) -> list[tuple[ToRun, VerifiedEvidence]]:
+    """One run's evidence for each distinct submission that shares it (one run key, other answers), the files
+    that ran first: the others get their own notebook's words (grader.pipeline.lookup.answers_of) and never
+    replace the stored run."""
+    from grader.pipeline.lookup import answers_of
+
+    groups: dict[str, list[int]] = {}
+    for i in todo.indexes:
+        groups.setdefault(plan.entries[i].submission, []).append(i)
+    out = []
+    for submission, indexes in groups.items():
+        if submission == todo.submission:
+            out.insert(0, (dataclasses.replace(todo, indexes=tuple(indexes)), verified))
+        else:
+            out.append((ToRun(submission, tuple(indexes)), answers_of(plan.entries[indexes[0]], verified)[0]))
+    return out
 
 
 def _executor(executor: str | Executor, **kwargs: Any) -> tuple[Executor, bool]:
@@ -92,4 +111,4 @@ def _executor(executor: str | Executor, **kwargs: Any) -> tuple[Executor, bool]:
     return make_executor(executor, **kwargs), True
 
 
-__all__ = ["ProgressSink", "Ran", "jobs_for", "run_plan"]
+__all__ = ["ProgressSink", "Ran", "by_content", "jobs_for", "run_plan"]

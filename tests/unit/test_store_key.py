@@ -253,3 +253,20 @@ def test_a_store_written_before_run_keys_is_read_by_content_hash_and_adopted(tmp
     write(folder / "ann.ipynb", nb("It has 3 parameters."))
     edited, ex = grade(folder, tmp_path)
     assert ex.ran == [] and outcome(edited, "ann") == Outcome.FAILED  # found by run key from then on
+
+
+def test_copies_of_one_code_with_other_answers_share_one_run_and_keep_their_answers(tmp_path: Path) -> None:
+    folder = tmp_path / "class"
+    write(folder / "ann" / "hw.ipynb", nb("It has 12 parameters."))  # a file's name is part of both keys
+    write(folder / "bob" / "hw.ipynb", nb(f"It has {PARAMS:,} parameters."))
+    write(folder / "cy" / "hw.ipynb", nb("It has 12 parameters."))  # ann's file byte for byte
+    graded, ex = grade(folder, tmp_path)
+    assert len(ex.ran) == 1  # one run for the three: the same code
+    assert {r.student.name: r.how for r in graded.results} == {"ann": "ran", "bob": "ran", "cy": "ran"}
+    assert {r.student.name: outcome(graded, r.student.name) for r in graded.results} == {
+        "ann": Outcome.FAILED, "bob": Outcome.PASSED, "cy": Outcome.FAILED}
+    with ResultsStore(tmp_path / "r.sqlite") as db:
+        assert db.run_count() == 1 and db.counts()["evidence"] == 1 and db.counts()["grades"] == 2
+    again, ex = grade(folder, tmp_path)
+    assert ex.ran == [] and {r.how for r in again.results} == {"cached"}
+    assert outcome(again, "bob") == Outcome.PASSED and outcome(again, "ann") == Outcome.FAILED
