@@ -86,7 +86,9 @@ def test_lister_substitutes_only_for_the_students_empty_gpu_query(probe) -> None
     assert student("g = ls('GPU')\n", ls=with_gpu)["g"] == ["GPU:0"]
 
 
-def test_configuring_the_absent_gpu_has_no_effect_with_one_note_per_line(probe) -> None:
+def test_configuring_the_absent_gpu_has_no_effect_with_one_note_per_line(probe, monkeypatch) -> None:
+    # The note says "notebook" when ipykernel is loaded; an earlier test in this process may have loaded it.
+    monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
     student, read = probe
     seen: list[tuple] = []
     growth = adapt_gpu._inert(lambda *a, **k: seen.append(a), "tf.config.experimental.set_memory_growth")
