@@ -92,6 +92,18 @@ class _Models:
         self.snapshots[mid] = snap
         return mid
 
+    def fold(self, kind: ProbeEvent | None, ev: dict[str, Any]) -> bool:
+        """Take a compile/fit/evaluate event (its model snapshot, and the fit or evaluate it carries);
+        False for any other event. Shared by the sandbox's log and the in-kernel self-check."""
+        if kind not in MODEL_EVENTS or not isinstance(ev.get("model"), dict):
+            return False
+        mid = self.snapshot(dict(ev["model"]))
+        if mid and kind is ProbeEvent.FIT:
+            self.fits.setdefault(mid, []).append(FitRecord(**ev["fit"]))
+        elif mid and kind is ProbeEvent.EVALUATE:
+            self.evals.setdefault(mid, []).append(EvaluateRecord(**ev["evaluate"]))
+        return True
+
     def build(self, warnings: list[str]) -> list[ModelRecord]:
         out = []
         for mid, snap in self.snapshots.items():
@@ -115,13 +127,9 @@ def assemble(submission: Submission, result: SandboxResult, limits: Limits, *, p
     for ev in events:
         kind = ProbeEvent.of(ev["event"])  # None for an event this grader does not know: skipped
         try:
-            if kind in MODEL_EVENTS and isinstance(ev.get("model"), dict):
-                mid = models.snapshot(dict(ev["model"]))
-                if mid and kind is ProbeEvent.FIT:
-                    models.fits.setdefault(mid, []).append(FitRecord(**ev["fit"]))
-                elif mid and kind is ProbeEvent.EVALUATE:
-                    models.evals.setdefault(mid, []).append(EvaluateRecord(**ev["evaluate"]))
-            elif kind is ProbeEvent.FIGURE and len(figures) < 100:
+            if models.fold(kind, ev):
+                continue
+            if kind is ProbeEvent.FIGURE and len(figures) < 100:
                 figures.append(FigureRecord(**ev["figure"]))
             elif kind is ProbeEvent.DATASET and ev.get("name") not in datasets:
                 datasets.append(str(ev.get("name")))

@@ -13,8 +13,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from grader.evidence.assembly import _Models
-from grader.evidence.events import MODEL_EVENTS, ProbeEvent
-from grader.evidence.model import (Evidence, EvaluateRecord, FigureRecord, FitRecord, Isolation, Limits, RunInfo,
+from grader.evidence.events import ProbeEvent
+from grader.evidence.model import (Evidence, FigureRecord, Isolation, Limits, RunInfo,
                                    RunStatus, SubmissionInfo, SubmissionKind)
 from grader.verify.verified import VerifiedEvidence
 
@@ -28,13 +28,7 @@ def kernel_evidence(events: list[dict[str, Any]], *, versions: dict[str, str] | 
     for ev in events:
         kind = ProbeEvent.of(ev.get("event"))
         try:
-            if kind in MODEL_EVENTS and isinstance(ev.get("model"), dict):
-                mid = models.snapshot(dict(ev["model"]))
-                if mid and kind is ProbeEvent.FIT:
-                    models.fits.setdefault(mid, []).append(FitRecord(**ev["fit"]))
-                elif mid and kind is ProbeEvent.EVALUATE:
-                    models.evals.setdefault(mid, []).append(EvaluateRecord(**ev["evaluate"]))
-            elif kind is ProbeEvent.FIGURE:
+            if not models.fold(kind, ev) and kind is ProbeEvent.FIGURE:
                 figures.append(FigureRecord(**ev["figure"]))
         except (ValidationError, TypeError, KeyError) as exc:
             warnings.append(f"'{kind}' could not be read: {str(exc).splitlines()[0][:200]}")
