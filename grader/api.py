@@ -9,8 +9,10 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
+import threading
 from pathlib import Path
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -76,6 +78,14 @@ def dataset_files(datasets: str | os.PathLike[str] | None, names: list[str] | No
 def linked_into_work(files: dict[str, Path]) -> tuple[str, ...]:
     """The served entries a submission opens by relative path, so they also appear in its working folder."""
     return tuple(name for name in files if not name.endswith(".npz"))
+
+
+def _import_quietly(module: str) -> None:
+    """Import `module` ahead of need; a failure is left for the import that needs it to raise."""
+    try:
+        importlib.import_module(module)
+    except Exception:
+        pass
 
 
 def _cache_dir() -> Path:
@@ -270,17 +280,23 @@ def check(
     raises: it gets a failing or incomplete grade. Raises RubricError for an unusable rubric and
     InterpreterError for an environment that cannot run anything, before anything runs.
     """
-    from grader.grading.grade import grade
     from grader.pipeline.plan import course_environment
 
     rub = load_rubric(rubric)
     course = course_environment(rub, python, runtime)
     mode = rub.limits.compat if compat is None else (None if compat == "none" else compat)
     limits = rub.limits.to_limits(Limits(cpus=default_cpus())).with_seed(seed)
+    # The grading stage's imports (scipy's assignment solver among them: about 0.7 s) go on while the sandboxed
+    # run does, when the host only polls, instead of before or after it.
+    ahead = threading.Thread(target=_import_quietly, args=("grader.grading.grade",), daemon=True)
+    ahead.start()
     verified = run_submission(path, datasets=datasets, limits=limits,
                               python=course, continue_on_error=rub.continue_on_error, quick=quick,
                               progress=progress, compat=mode, keep_files=keep_files, adapt=adapt,
                               hidden_test=hidden_split(rub) is not None, early_verifier=early_verifier)
+    ahead.join()
+    from grader.grading.grade import grade  # already imported by `ahead`, or now if that thread failed
+
     return grade(verified, rub, quick=quick)
 
 

@@ -153,6 +153,20 @@ def augmented_overlap(sig: np.ndarray, raw_test: np.ndarray, affine: tuple[float
     return int(seen.sum()) - before
 
 
+PAIR_SLICE = 1 << 20  # candidate pairs compared per slice in _found: a few tens of MiB
+
+
+_sorted: dict[str, Any] = {}
+
+
+def _by_first_projection(sig: np.ndarray) -> np.ndarray:
+    """The fit's signatures sorted on their first projection; one request asks for the same array a dozen
+    times (the exact test rows, then each flipped or shifted variant), so the last sort is kept."""
+    if _sorted.get("sig") is not sig:
+        _sorted.update(sig=sig, got=sig[np.argsort(sig[:, 0], kind="stable")])
+    return _sorted["got"]
+
+
 def _found(sig: np.ndarray, raw_test: np.ndarray, affine: tuple[float, float]) -> np.ndarray:
     """Per test row: whether its signature (under the affine map) is among the fit's."""
     from grader_probe.fingerprint import row_signatures, signature_vectors
@@ -164,14 +178,25 @@ def _found(sig: np.ndarray, raw_test: np.ndarray, affine: tuple[float, float]) -
     # A bound on what float32 arithmetic in the student's preprocessing can move each projection by.
     bound = (abs(a) * float(np.abs(flat).max()) + abs(b)) * np.abs(v).sum(axis=0)
     tol = OVERLAP_RTOL * bound + 1e-9
-    order = np.argsort(sig[:, 0], kind="stable")
-    got = sig[order]
+    got = _by_first_projection(sig)
     lo = np.searchsorted(got[:, 0], want[:, 0] - tol[0], side="left")
     hi = np.searchsorted(got[:, 0], want[:, 0] + tol[0], side="right")
     found = np.zeros(len(flat), dtype=bool)
-    for i in np.nonzero(hi > lo)[0]:
-        near = np.abs(got[lo[i]:hi[i], 1:] - want[i, 1:]) <= tol[1:]
-        found[i] = bool(near.all(axis=1).any())
+    # Every (test row, candidate fit row) pair whose first projection is close, compared on the other
+    # projections at once; in slices, so rows with thousands of near-equal candidates (blank images) stay bounded.
+    rows = np.nonzero(hi > lo)[0]
+    counts = hi[rows] - lo[rows]
+    ends = np.cumsum(counts)
+    start = 0
+    while start < len(rows):
+        stop = max(int(np.searchsorted(ends, ends[start] - counts[start] + PAIR_SLICE, side="right")), start + 1)
+        part, n = rows[start:stop], counts[start:stop]
+        owner = np.repeat(part, n)
+        offset = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+        candidate = np.repeat(lo[part], n) + offset
+        near = (np.abs(got[candidate, 1:] - want[owner, 1:]) <= tol[1:]).all(axis=1)
+        found[owner[near]] = True
+        start = stop
     return found
 
 

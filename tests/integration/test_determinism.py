@@ -136,6 +136,29 @@ def test_an_op_without_a_deterministic_implementation_falls_back(kind: str, subm
     assert run.seeding.fallback is not None and "determinism is enabled" in run.seeding.fallback
 
 
+XENT_OPS = """
+import tensorflow as tf
+@tf.function
+def loss(logits, labels):
+    return tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits)
+graph = loss.get_concrete_function(tf.TensorSpec([None, 10]), tf.TensorSpec([None], tf.int32)).graph
+print("XENT_OPS", sorted({op.type for op in graph.get_operations()}))
+from tensorflow.python.framework import config
+print("DETERMINISM", config.is_op_determinism_enabled())
+"""
+
+
+@pytest.mark.parametrize("seed", [1, "none"])
+def test_a_seeded_cpu_run_keeps_the_fused_sparse_cross_entropy_kernel(seed, submission, grade) -> None:
+    """Op determinism stays on, but on a run with no GPU the sparse cross-entropy is TensorFlow's fused kernel
+    (deterministic on CPU), not the slower log-softmax + gather detour op determinism takes for GPUs."""
+    evidence = grade(submission("xent.py", XENT_OPS), seed=seed).evidence
+    assert evidence.run.status.value == "completed", evidence.run.message
+    ops = next(line for line in evidence.printed.splitlines() if line.startswith("XENT_OPS"))
+    assert "SparseSoftmaxCrossEntropyWithLogits" in ops and "GatherV2" not in ops, ops
+    assert f"DETERMINISM {seed == 1}" in evidence.printed
+
+
 def test_repeat_re_decides_a_borderline_figure_on_the_median_and_caches_the_repeats(tmp_path: Path, dataset_store
                                                                                      ) -> None:
     import sqlite3

@@ -94,3 +94,29 @@ def test_test_rows_the_dataset_itself_repeats_in_its_training_split_are_never_co
     assert shared.sum() == 3 and shared[:3].all()
     honest = row_signatures(data["x_train"].reshape(len(data["x_train"]), -1).astype("float32") / 255.0)
     assert (grader_verify._found(honest, X_TEST, SCALE) & ~shared).sum() == 0
+
+
+def test_the_pair_comparison_agrees_with_a_row_by_row_one_across_slices(monkeypatch) -> None:
+    """_found compares candidate pairs in slices; crowded first projections (blank rows) span slice bounds."""
+    rng = np.random.default_rng(3)
+    blank = np.zeros((40, 28, 28), dtype=np.uint8)
+    fit = np.concatenate([X_TRAIN[:500], X_TEST[:50], blank, X_TEST[100:102] + 1]).astype("float32") / 255.0
+    fit = fit[rng.permutation(len(fit))]
+    sig = row_signatures(fit.reshape(len(fit), -1))
+    test = np.concatenate([X_TEST[:200], blank[:3]])
+
+    def row_by_row() -> np.ndarray:
+        flat = test.reshape(len(test), -1)
+        want = row_signatures(flat) * SCALE[0]
+        from grader_probe.fingerprint import signature_vectors
+
+        v = signature_vectors(flat.shape[1])
+        tol = grader_verify.OVERLAP_RTOL * (SCALE[0] * float(np.abs(flat).max())) * np.abs(v).sum(axis=0) + 1e-9
+        return np.array([bool((np.abs(sig - w) <= tol).all(axis=1).any()) for w in want])
+
+    expected = row_by_row()
+    assert expected[:50].all() and not expected[50:200].any() and expected[200:].all()
+    for pair_slice in (1, 7, 1 << 20):
+        monkeypatch.setattr(grader_verify, "PAIR_SLICE", pair_slice)
+        grader_verify._sorted.clear()
+        assert (grader_verify._found(sig, test, SCALE) == expected).all(), pair_slice

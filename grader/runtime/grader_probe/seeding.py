@@ -19,7 +19,7 @@ import sys
 from types import ModuleType
 from typing import Any, Callable
 
-from grader_probe import events, importhook, notes
+from grader_probe import cpu_xent, events, importhook, notes
 
 # Generators the student seeded themselves; ours are never set over theirs after that.
 _student: set[str] = set()
@@ -90,6 +90,11 @@ def _on_tensorflow(tf: ModuleType) -> None:
         except Exception as exc:  # an old TensorFlow without it: seeded, not deterministic, and said so
             events.emit("seeding", seed=_state["seed"], op_determinism=False,
                         reason=f"{type(exc).__name__}: {exc}"[:300])
+    if _state["determinism"]:
+        try:
+            cpu_xent.install(tf)
+        except Exception:  # TensorFlow's deterministic path stays: slower, still right
+            pass
     _wrap(random_api, "set_seed", "tensorflow", "tf.random.set_seed")
     _watch_errors(tf)
     if _state["seed"] is not None:
