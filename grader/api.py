@@ -286,16 +286,16 @@ def check(
     course = course_environment(rub, python, runtime)
     mode = rub.limits.compat if compat is None else (None if compat == "none" else compat)
     limits = rub.limits.to_limits(Limits(cpus=default_cpus())).with_seed(seed)
-    # The grading stage's imports (scipy's assignment solver among them: about 0.7 s) go on while the sandboxed
-    # run does, when the host only polls, instead of before or after it.
-    ahead = threading.Thread(target=_import_quietly, args=("grader.grading.grade",), daemon=True)
+    # The grading stage's slowest import (scipy's assignment solver: about 0.5 s) goes on while the sandboxed
+    # run does, when the host only polls, instead of after it.
+    ahead = threading.Thread(target=_import_quietly, args=("scipy.optimize",), daemon=True)
     ahead.start()
     verified = run_submission(path, datasets=datasets, limits=limits,
                               python=course, continue_on_error=rub.continue_on_error, quick=quick,
                               progress=progress, compat=mode, keep_files=keep_files, adapt=adapt,
                               hidden_test=hidden_split(rub) is not None, early_verifier=early_verifier)
     ahead.join()
-    from grader.grading.grade import grade  # already imported by `ahead`, or now if that thread failed
+    from grader.grading.grade import grade
 
     return grade(verified, rub, quick=quick)
 

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from grader.checks.base import CheckResult, Outcome
 from grader.checks.constraints import decide
@@ -113,6 +112,10 @@ def match_slots(ctx: GradeContext, slots: list[Slot], score: Callable[[Slot, Mod
     w_untrained = w_unmet * (sizes.sum() + 1.0)
     w_ineligible = w_untrained * (pairs + 1.0)
     cost = (~eligible) * w_ineligible + untrained * w_untrained + unmet * w_unmet + steps * w_step + tiebreak
+    # Imported here, not at the top: scipy.optimize takes half a second to import, and everything that imports
+    # the grading package (the results store, the CLI) would pay it before a run starts.
+    from scipy.optimize import linear_sum_assignment
+
     rows, cols = linear_sum_assignment(cost)
 
     chosen = {int(j): int(i) for i, j in zip(rows, cols) if eligible[i, j]}
