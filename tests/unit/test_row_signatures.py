@@ -15,7 +15,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "grader" / "runtime"))
 
 import grader_verify  # noqa: E402
-from grader_probe.fingerprint import fingerprint, row_signatures  # noqa: E402
+from grader_probe.fingerprint import fingerprint, row_signatures, signature_vectors  # noqa: E402
 
 from grader.datasets.synthetic import make_digits  # noqa: E402
 
@@ -108,8 +108,6 @@ def test_the_pair_comparison_agrees_with_a_row_by_row_one_across_slices(monkeypa
     def row_by_row() -> np.ndarray:
         flat = test.reshape(len(test), -1)
         want = row_signatures(flat) * SCALE[0]
-        from grader_probe.fingerprint import signature_vectors
-
         v = signature_vectors(flat.shape[1])
         tol = grader_verify.OVERLAP_RTOL * (SCALE[0] * float(np.abs(flat).max())) * np.abs(v).sum(axis=0) + 1e-9
         return np.array([bool((np.abs(sig - w) <= tol).all(axis=1).any()) for w in want])
