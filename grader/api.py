@@ -23,7 +23,7 @@ from grader.evidence.assembly import assemble, read_events
 from grader.evidence.shims import ADAPT_MODES, COMPAT_MODES, adapt_env
 from grader.intake.environments import CourseEnvironment, resolve_environment
 from grader.errors import ConfigError
-from grader.evidence.model import Evidence, Isolation, Limits, RunInfo, RunStatus, SubmissionInfo
+from grader.evidence.model import Evidence, Isolation, Limits, RunInfo, RunStatus, SubmissionInfo, SubmissionKind
 from grader.sandbox import SandboxRequest, SandboxResult, run_sandboxed
 from grader.sandbox import isolation as isolation_mod
 from grader.intake.submission import Submission, load_submission
@@ -121,7 +121,7 @@ def _invalid(sub: Submission, limits: Limits) -> Evidence:
 def _course_environment(python: Any, runtime: str | None, kind: str | None) -> CourseEnvironment | None:
     """None for the grader's own interpreter and runtime (nothing to inspect); raises InterpreterError."""
     if isinstance(python, CourseEnvironment):
-        if kind == "notebook" and not python.package("ipykernel"):
+        if kind == SubmissionKind.NOTEBOOK and not python.package("ipykernel"):
             return resolve_environment(python.python, runtime or python.runtime, kind=kind)
         return python if runtime in (None, python.runtime) else resolve_environment(python.python, runtime, kind=kind)
     if python is None and runtime in (None, "", "keras"):

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from grader.evidence.model import (CellError, Evidence, EvaluateRecord, FigureRecord, FitRecord, Isolation, Limits,
-                             ModelRecord, RunInfo, RunStatus, ScriptError, SubmissionInfo)
+                             ModelRecord, RunInfo, RunStatus, ScriptError, SubmissionInfo, SubmissionKind)
 from grader.evidence.events import MODEL_EVENTS, ProbeEvent
 from grader.evidence.shims import fold_shims
 from grader.evidence.notes import explain, fold_run_notes, link_notes
@@ -179,7 +179,7 @@ def assemble(submission: Submission, result: SandboxResult, limits: Limits, *, p
     custom_training = fold_custom_training(events, result.out_dir, warnings)
     built = mark_cut(models.build(warnings), hits)
     diagnoses = _diagnoses(submission, run)
-    notebook = read_notebook_record(events, built, submitted=submission.path if submission.kind == "notebook" else None,
+    notebook = read_notebook_record(events, built, submitted=submission.path if submission.kind == SubmissionKind.NOTEBOOK else None,
                                     executed=result.out_dir / "executed.ipynb", warnings=warnings)
     return Evidence(submission=info, run=run, models=built, figures=figures, datasets=datasets, notebook=notebook,
                     custom_training=custom_training,
@@ -190,21 +190,21 @@ def assemble(submission: Submission, result: SandboxResult, limits: Limits, *, p
 
 def _shims(events: list[dict[str, Any]], submission: Submission) -> list:
     cells = None
-    if submission.kind == "notebook":
+    if submission.kind == SubmissionKind.NOTEBOOK:
         from grader.evidence.shims import executed_cells
 
         try:
             cells = executed_cells(submission.path.read_text("utf-8")[: 8 * 2**20])
         except (OSError, UnicodeDecodeError):
             cells = None
-    return fold_shims(events, notebook=submission.kind == "notebook", entry=submission.path.name, cells=cells)
+    return fold_shims(events, notebook=submission.kind == SubmissionKind.NOTEBOOK, entry=submission.path.name, cells=cells)
 
 
 def _cascades(submission: Submission, run: RunInfo, diagnoses: list, run_notes: list) -> list:
     """Cells that failed and took later cells with them (see grader.evidence.cascade)."""
     from grader.evidence.cascade import find_cascades, notebook_sources
 
-    if submission.kind != "notebook" or len(run.cell_errors) < 2:
+    if submission.kind != SubmissionKind.NOTEBOOK or len(run.cell_errors) < 2:
         return []
     try:
         sources = notebook_sources(submission.path.read_text("utf-8")[: 8 * 2**20])
@@ -228,7 +228,7 @@ def _diagnoses(submission: Submission, run: RunInfo) -> list:
     errors = [(e.cell_index, f"{e.ename}: {e.evalue}") for e in run.cell_errors]
     if run.script_error is not None:
         errors.append((None, f"{run.script_error.ename}: {run.script_error.evalue}"))
-    return link_errors(scan_source(text, notebook=submission.kind == "notebook"), errors)
+    return link_errors(scan_source(text, notebook=submission.kind == SubmissionKind.NOTEBOOK), errors)
 
 
 def _is_signal(num: int) -> bool:

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from grader.evidence.events import ProbeEvent
 from grader.evidence.customtraining import CustomTraining
 from grader.evidence.dense_inference import infer_dense_network
 
@@ -22,7 +23,7 @@ MAX_TRAININGS = 50
 def fold_custom_training(events: list[dict[str, Any]], out_dir: Path, warnings: list[str]) -> list[CustomTraining]:
     latest: dict[str, dict[str, Any]] = {}
     for ev in events:
-        if ev.get("event") != "custom_training" or not isinstance(ev.get("training"), dict):
+        if ProbeEvent.of(ev.get("event")) is not ProbeEvent.CUSTOM_TRAINING or not isinstance(ev.get("training"), dict):
             continue
         tid = ev["training"].get("id")
         if isinstance(tid, str) and (tid in latest or len(latest) < MAX_TRAININGS):

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from grader.evidence.model import CellError, NoteTopic, RunNote, ScriptError
+from grader.evidence.events import ProbeEvent
 
 MAX_NOTES = 200
 # Topics of the notes the probe writes about adaptation to the grading machine (grader_probe.adapt):
@@ -35,10 +36,10 @@ def fold_run_notes(events: list[dict[str, Any]], warnings: list[str] | None = No
     notes: list[RunNote] = []
     cell: int | None = None
     for ev in events:
-        kind = ev.get("event")
-        if kind == "cell_start" and isinstance(ev.get("index"), int):
+        kind = ProbeEvent.of(ev.get("event"))
+        if kind is ProbeEvent.CELL_START and isinstance(ev.get("index"), int):
             cell = ev["index"]
-        elif kind == "run_note" and len(notes) < MAX_NOTES:
+        elif kind is ProbeEvent.RUN_NOTE and len(notes) < MAX_NOTES:
             try:
                 notes.append(RunNote(kind=ev.get("kind"), topic=str(ev.get("topic", ""))[:40],
                                      detail=str(ev.get("detail", ""))[:600],
@@ -57,7 +58,7 @@ def _norm(name: str) -> str:
 def _explains(note: RunNote, ename: str, evalue: str) -> bool:
     if note.kind != "failed":
         return False
-    if ename in ("ModuleNotFoundError", "ImportError") and note.topic in ("pip", MISSING_PACKAGE):
+    if ename in ("ModuleNotFoundError", "ImportError") and note.topic in (NoteTopic.PIP, MISSING_PACKAGE):
         match = _MODULE.search(evalue)
         if not match:
             return False
@@ -65,7 +66,7 @@ def _explains(note: RunNote, ename: str, evalue: str) -> bool:
         wanted = {_norm(top), _norm(_IMPORT_NAMES.get(top, top))}
         return any(_norm(s) in wanted for s in note.subjects)
     if ename in _FILE_ERRORS or "No such file" in evalue or "does not exist" in evalue:
-        if note.topic == "colab" and "upload" in note.detail:
+        if note.topic is NoteTopic.COLAB and "upload" in note.detail:
             return True
         for subject in note.subjects:
             base = re.split(r"[\\/]", subject.rstrip("/\\"))[-1]

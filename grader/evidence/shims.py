@@ -12,6 +12,7 @@ import posixpath
 from collections.abc import Iterable
 from typing import Any
 
+from grader.evidence.events import ProbeEvent
 from grader.evidence.diagnoses import RULES
 from grader.evidence.model import ShimUse
 
@@ -89,12 +90,12 @@ def fold_shims(events: Iterable[dict[str, Any]], *, notebook: bool, entry: str,
     cell_of_file: dict[str, int] = {}
     found: dict[tuple[str, str, int | None], dict[str, Any]] = {}
     for ev in events:
-        kind = ev.get("event")
-        if kind == "cell_start" and isinstance(ev.get("index"), int):
+        kind = ProbeEvent.of(ev.get("event"))
+        if kind is ProbeEvent.CELL_START and isinstance(ev.get("index"), int):
             current = ev["index"]
-        elif kind == "cell_end":
+        elif kind is ProbeEvent.CELL_END:
             current = None
-        if kind != "compat_shim" or not isinstance(ev.get("idiom"), str):
+        if kind is not ProbeEvent.COMPAT_SHIM or not isinstance(ev.get("idiom"), str):
             continue
         file, top = str(ev.get("file") or ""), str(ev.get("top") or "")
         line = ev.get("line") if isinstance(ev.get("line"), int) else None

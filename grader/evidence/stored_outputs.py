@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader.evidence.events import MODEL_EVENTS, ProbeEvent
 from grader.evidence.model import ModelRecord
 from grader.evidence.reported import (ModelTouch, NotebookRecord, Passage, ReportedCell, ReportedEpoch,
                                       ReportedEvaluate, ReportedFit, ReportedLayer, ReportedRun, ReportedSummary, Run)
@@ -416,13 +417,13 @@ def touches_from_events(events: Iterable[dict[str, Any]]) -> list[ModelTouch]:
     cell: int | None = None
     out: list[ModelTouch] = []
     for ev in events:
-        kind = ev.get("event")
-        if kind == "cell_start" and isinstance(ev.get("index"), int):
+        kind = ProbeEvent.of(ev.get("event"))
+        if kind is ProbeEvent.CELL_START and isinstance(ev.get("index"), int):
             cell = ev["index"]
-        elif kind in ("compile", "fit", "evaluate") and cell is not None and isinstance(ev.get("model"), dict):
+        elif kind in MODEL_EVENTS and cell is not None and isinstance(ev.get("model"), dict):
             mid = ev["model"].get("id")
             if isinstance(mid, str):
-                touch = ModelTouch(cell_index=cell, model_id=mid, action=kind)
+                touch = ModelTouch(cell_index=cell, model_id=mid, action=kind.value)
                 if not out or out[-1] != touch:
                     out.append(touch)
     return out
@@ -478,7 +479,7 @@ def notebook_record(events: Iterable[dict[str, Any]], models: Sequence[ModelReco
     touches = touches_from_events(events)
     # nbclient clears a cell's outputs only when it runs it: the cells the re-run never reached still
     # hold the student's stored outputs in the executed copy, and are not the re-run's.
-    started = {ev["index"] for ev in events if ev.get("event") == "cell_start" and isinstance(ev.get("index"), int)}
+    started = {ev["index"] for ev in events if ProbeEvent.of(ev.get("event")) is ProbeEvent.CELL_START and isinstance(ev.get("index"), int)}
     source = submitted or executed or {}
     found = passages(source, run=None)
     if executed is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from grader.evidence.events import ProbeEvent
 from grader.evidence.model import Limits, ModelRecord, TimeLimitHit
 
 # How a fit that a time limit stopped ends: the driver interrupts a notebook's kernel, and raises
@@ -23,10 +24,10 @@ def fold_time_limits(events: list[dict[str, Any]], limits: Limits, host_timed_ou
     window: list[dict[str, Any]] = []  # the events since the running cell started
     cell: int | None = None
     for ev in events:
-        kind = ev.get("event")
-        if kind == "cell_start":
+        kind = ProbeEvent.of(ev.get("event"))
+        if kind is ProbeEvent.CELL_START:
             window, cell = [], _int(ev.get("index"))
-        elif kind == "time_limit" and ev.get("limit") in ("run", "cell"):
+        elif kind is ProbeEvent.TIME_LIMIT and ev.get("limit") in ("run", "cell"):
             started = ev.get("started") is not False  # False: the run's time was spent between cells
             hits.append(_hit(ev["limit"], limits, _int(ev.get("cell_index")), window if started else [],
                              started=started))
@@ -81,17 +82,17 @@ def _hit(limit: str, limits: Limits, cell: int | None, window: list[dict[str, An
 def _running_fit(window: list[dict[str, Any]]) -> tuple[str, int, int, int | None] | None:
     """The fit that was running when the limit fired: the last one started whose end was an interrupt
     (or never came, when the host killed the run)."""
-    start = next((ev for ev in reversed(window) if ev.get("event") == "fit_start"), None)
+    start = next((ev for ev in reversed(window) if ProbeEvent.of(ev.get("event")) is ProbeEvent.FIT_START), None)
     if start is None or not isinstance(start.get("model"), str):
         return None
     model, fit = start["model"], _int(start.get("fit"))
-    end = next((ev for ev in window if ev.get("event") == "fit" and isinstance(ev.get("fit"), dict)
+    end = next((ev for ev in window if ProbeEvent.of(ev.get("event")) is ProbeEvent.FIT and isinstance(ev.get("fit"), dict)
                 and ev["fit"].get("index") == fit), None)
     if end is not None:
         record = end["fit"]
         if record.get("finished") or not str(record.get("error") or "").startswith(_INTERRUPTS):
             return None  # it ended on its own before the limit fired
-    done = sum(1 for ev in window if ev.get("event") == "epoch" and ev.get("model") == model and ev.get("fit") == fit)
+    done = sum(1 for ev in window if ProbeEvent.of(ev.get("event")) is ProbeEvent.EPOCH and ev.get("model") == model and ev.get("fit") == fit)
     return model, fit if fit is not None else -1, done, _int(start.get("epochs"))
 
 

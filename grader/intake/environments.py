@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from grader.errors import InterpreterError
-from grader.evidence.model import Runtime
+from grader.evidence.model import Runtime, SubmissionKind
 
 RUNTIMES = tuple(r.value for r in Runtime)
 MIN_PYTHON = (3, 9)  # the probe's own floor: stdlib-only, parses as 3.9
@@ -292,7 +292,7 @@ def _refuse_unusable(env: CourseEnvironment, kind: str | None) -> None:
                                "could be run or recorded")
     if not env.package("numpy"):
         raise InterpreterError(f"{where} has no numpy (the probe and the verifier need it)")
-    if kind == "notebook" and not env.package("ipykernel"):
+    if kind == SubmissionKind.NOTEBOOK and not env.package("ipykernel"):
         raise InterpreterError(f"{where} has no ipykernel, so it cannot run notebooks: install ipykernel into it")
     if env.legacy:
         tfk, tf = env.package("tf_keras"), env.package("tensorflow")

@@ -45,7 +45,7 @@ def load_submission(path: str | Path) -> Submission:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         return Submission(p, kind, sha, size, f"the file is not UTF-8 text (byte {exc.start}); is it binary?")
-    return Submission(p, kind, sha, size, _notebook_problem(text) if kind == "notebook" else None)
+    return Submission(p, kind, sha, size, _notebook_problem(text) if kind == SubmissionKind.NOTEBOOK else None)
 
 
 def _notebook_problem(text: str) -> str | None:

@@ -31,6 +31,7 @@ from typing import Any
 from grader.errors import ExitCode
 from grader.grading.result import GradeResult, GradeStatus
 from grader.intake.discovery import Student
+from grader.pipeline.events import ClassEvent
 from grader.pipeline.executors.base import Executor
 from grader.pipeline.lookup import look_up
 from grader.pipeline.persist import persist_regrade, persist_reviewed, persist_run
@@ -140,18 +141,18 @@ def grade_folder(
             for f in found.found:
                 persist_regrade(db, plan, f)
                 done[f.index] = _student_result(plan, f.index, f.submission, f.result, f.how, f.seconds)
-            emit({"event": "plan", "students": len(plan.entries), "cached": found.count("cached"),
+            emit({"event": ClassEvent.PLAN.value, "students": len(plan.entries), "cached": found.count("cached"),
                   "regraded": found.count("regraded"), "to_run": len(found.to_run), "jobs": plan.jobs,
                   "cpus_per_job": plan.cpus_per_job, "gpus": list(plan.gpus)})
             for i in sorted(done):
-                emit({"event": "done", "student": done[i].student.name, "how": done[i].how,
+                emit({"event": ClassEvent.DONE.value, "student": done[i].student.name, "how": done[i].how,
                       "result": done[i].result, "seconds": done[i].seconds})
             with closing(run_plan(plan, found.to_run, executor=executor, address=address, progress=emit)) as runs:
                 for ran in runs:
                     persist_run(db, plan, ran)
                     for i in ran.todo.indexes:
                         done[i] = _student_result(plan, i, ran.todo.submission, ran.result, "ran", ran.seconds)
-                        emit({"event": "done", "student": done[i].student.name, "how": "ran",
+                        emit({"event": ClassEvent.DONE.value, "student": done[i].student.name, "how": "ran",
                               "result": done[i].result, "seconds": ran.seconds, "worker": ran.worker})
             results = [done[i] for i in range(len(plan.entries))]
             if repeat > 0:  # borderline verdicts re-decided on the median of `repeat` more seeded runs

@@ -16,7 +16,7 @@ from typing import Any
 
 from grader.errors import ConfigError
 from grader.datasets.served import hidden_split
-from grader.evidence.model import Limits
+from grader.evidence.model import Limits, SubmissionKind
 from grader.intake.discovery import Student, discover
 from grader.intake.environments import CourseEnvironment, resolve_environment
 from grader.pipeline.executors.base import default_cores, detect_gpus
@@ -158,7 +158,7 @@ def plan_class(
         env["verify_on"] = "hidden"
     store_path = store_location(store, out_dir)
     students = discover(folder, staging=staging, exclude=[p for p in (out_dir, store_path) if p is not None])
-    if course is not None and any(st.kind == "notebook" and st.problem is None for st in students):
+    if course is not None and any(st.kind == SubmissionKind.NOTEBOOK and st.problem is None for st in students):
         course = resolve_environment(course.python, course.runtime, kind="notebook")  # needs ipykernel
     return ClassPlan(
         rubric=rub, entries=tuple(PlanEntry(st, st.content_hash(), st.run_key()) for st in students),

@@ -13,6 +13,8 @@ import time
 from types import TracebackType
 from typing import Any, TextIO
 
+from grader.evidence.events import ProbeEvent
+from grader.pipeline.events import ClassEvent
 from grader.render.safe import for_terminal
 
 ProgressEvent = dict[str, Any]
@@ -56,32 +58,32 @@ class ProgressLine(_Closing):
 
     def __call__(self, event: ProgressEvent) -> None:
         t = for_terminal
-        kind = event.get("event")
-        if kind == "cell_start":
+        kind = ProbeEvent.of(event.get("event"))
+        if kind is ProbeEvent.CELL_START:
             self.cell = f"cell {t(event.get('n'))}/{t(event.get('of'))}"
             self._show(f"{self.cell}: running")
-        elif kind == "fit_start":
+        elif kind is ProbeEvent.FIT_START:
             self._show(f"{self._prefix()}{t(event.get('model'))}: training, {t(event.get('epochs'))} epochs")
-        elif kind == "epoch":
+        elif kind is ProbeEvent.EPOCH:
             logs = event.get("logs")
             metrics = " ".join(f"{t(k)} {float(v):.4f}" for k, v in (logs if isinstance(logs, dict) else {}).items()
                                if isinstance(v, (int, float)))
             self._show(f"{self._prefix()}{t(event.get('model'))} epoch {t(event.get('epoch'))}/"
                        f"{t(event.get('epochs'))} ({_num(event.get('seconds')):.1f} s) {metrics}")
-        elif kind == "fit" and not self.tty:
+        elif kind is ProbeEvent.FIT and not self.tty:
             fit, model = event.get("fit"), event.get("model")
             epochs = fit.get("epochs_run") if isinstance(fit, dict) else None
             name = model.get("id") if isinstance(model, dict) else None
             self.stream.write(f"[{self._elapsed()}] {t(name)}: trained {t(epochs)} epoch(s)\n")
             self.stream.flush()
-        elif kind == "fit_estimate" and event.get("will_finish") is False:  # said early, on its own line
+        elif kind is ProbeEvent.FIT_ESTIMATE and event.get("will_finish") is False:  # said early, on its own line
             self.close()
             self.stream.write(f"[{self._elapsed()}] {t(event.get('model'))}: at {_num(event.get('seconds_per_epoch')):.1f}"
                               f" s per epoch, the {_num(event.get('epochs')) - _num(event.get('epoch')):.0f} epochs "
                               f"left of {t(event.get('epochs'))} need about {_num(event.get('needed_s')):.0f} s, but the {t(event.get('limit'))} time limit "
                               f"leaves {_num(event.get('left_s')):.0f} s: the training will be cut\n")
             self.stream.flush()
-        elif kind == "run_end":
+        elif kind is ProbeEvent.RUN_END:
             self.close()
 
     def _prefix(self) -> str:
@@ -127,13 +129,13 @@ class ClassProgress(_Closing):
 
     def _handle(self, event: ProgressEvent) -> None:
         t = for_terminal
-        kind = event.get("event")
-        if kind == "plan":
+        kind = ClassEvent.of(event.get("event"))
+        if kind is ClassEvent.PLAN:
             self.total, self.to_run, self.jobs = event["students"], event["to_run"], event["jobs"]
             gpus = f", GPUs {','.join(map(t, event['gpus']))}" if event.get("gpus") else ""
             self._say(f"{self.total} submission(s): {event['cached']} already graded, {event['regraded']} re-graded "
                       f"from stored runs, {self.to_run} to run with {self.jobs} job(s) x {event['cpus_per_job']} CPU(s){gpus}")
-        elif kind == "done":
+        elif kind is ClassEvent.DONE:
             self.finished += 1
             result = event["result"]
             student = t(event.get("student"))
@@ -150,7 +152,7 @@ class ClassProgress(_Closing):
             elif not self.tty:
                 self._say(f"[{self.finished}/{self.total}] {student}: {result.status.value} "
                           f"{result.percent:.1f}% ({t(event.get('how'))})")
-        elif kind == "job_end":
+        elif kind is ClassEvent.JOB_END:
             self.workers.pop(event.get("worker", ""), None)  # idle until its next submission
         elif "worker" in event:
             self.workers[str(event["worker"])] = f"{t(event.get('student', ''))}: {self._describe(event)}"
@@ -160,15 +162,15 @@ class ClassProgress(_Closing):
     def _describe(event: ProgressEvent) -> str:
         t = for_terminal
         kind = event.get("event")
-        if kind == "job_start":
+        if ClassEvent.of(kind) is ClassEvent.JOB_START:
             return "starting"
-        if kind == "entry_start":
+        if ClassEvent.of(kind) is ClassEvent.ENTRY_START:
             return f"{t(event.get('entry'))} ({t(event.get('n'))}/{t(event.get('of'))})"
-        if kind == "cell_start":
+        if ProbeEvent.of(kind) is ProbeEvent.CELL_START:
             return f"cell {t(event.get('n'))}/{t(event.get('of'))}"
-        if kind == "fit_start":
+        if ProbeEvent.of(kind) is ProbeEvent.FIT_START:
             return f"{t(event.get('model'))} training, {t(event.get('epochs'))} epoch(s)"
-        if kind == "epoch":
+        if ProbeEvent.of(kind) is ProbeEvent.EPOCH:
             return f"{t(event.get('model'))} epoch {t(event.get('epoch'))}/{t(event.get('epochs'))}"
         return t(kind)
 

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from grader.evidence.model import Isolation, Limits
+from grader.evidence.events import ProbeEvent
+from grader.evidence.model import Isolation, Limits, SubmissionKind
 from grader.sandbox import cgroups, disk, isolation
 from grader.sandbox.disk import DiskEnforcement, RunDisk
 from grader.sandbox.isolation import (INSIDE_DATA, INSIDE_HOME, INSIDE_OUT, INSIDE_RUNTIME, INSIDE_WORK,
@@ -167,7 +168,7 @@ def _env(req: SandboxRequest, inside: dict[str, str], python_bin: str) -> dict[s
         "JUPYTER_PLATFORM_DIRS": "1", "TMPDIR": inside["tmp"], "TF_CPP_MIN_LOG_LEVEL": "1",
         "CUDA_VISIBLE_DEVICES": "",
     }
-    if req.kind == "script":
+    if req.kind == SubmissionKind.SCRIPT:
         env["MPLBACKEND"] = "Agg"  # notebooks get ipykernel's inline backend instead
     if req.quick:
         env["GRADER_QUICK"] = str(req.quick)
@@ -352,8 +353,9 @@ def _not_run(host: isolation.HostIsolation, run_dir: Path, out: Path, notes: lis
 class _EventTail:
     """Follows the event log while the run is going, for live progress (display only)."""
 
-    KINDS = {"run_start", "cell_start", "cell_end", "fit_start", "epoch", "fit", "evaluate", "run_end", "dataset",
-             "fit_estimate", "time_limit"}
+    KINDS = {ProbeEvent.RUN_START, ProbeEvent.CELL_START, ProbeEvent.CELL_END, ProbeEvent.FIT_START, ProbeEvent.EPOCH,
+             ProbeEvent.FIT, ProbeEvent.EVALUATE, ProbeEvent.RUN_END, ProbeEvent.DATASET, ProbeEvent.FIT_ESTIMATE,
+             ProbeEvent.TIME_LIMIT}
 
     def __init__(self, path: Path, callback: Callable[[dict[str, Any]], None]):
         self.path, self.callback, self.offset, self.partial = path, callback, 0, b""
@@ -375,7 +377,7 @@ class _EventTail:
                 event = json.loads(line)
             except ValueError:
                 continue
-            if isinstance(event, dict) and event.get("event") in self.KINDS:
+            if isinstance(event, dict) and ProbeEvent.of(event.get("event")) in self.KINDS:
                 try:
                     self.callback(event)
                 except Exception:

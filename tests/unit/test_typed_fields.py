@@ -80,6 +80,27 @@ def test_every_event_the_probe_writes_is_a_known_event_type() -> None:
     assert ProbeEvent.of("from_a_newer_probe") is None and ProbeEvent.of("fit") is ProbeEvent.FIT
 
 
+def test_the_host_dispatches_on_event_types_not_on_their_spelling() -> None:
+    """Outside the sandbox's runtime, an event is told by ProbeEvent (or the class's ClassEvent) and a submission by
+    its SubmissionKind, never by a string literal compared with the "event" field or a `kind`."""
+    import re
+
+    from grader.evidence.events import ProbeEvent
+    from grader.pipeline.events import ClassEvent
+
+    names = "|".join(sorted({e.value for e in ProbeEvent} | {e.value for e in ClassEvent} |
+                            {e.value for e in SubmissionKind}))
+    spelled = re.compile(r"""(get\(["']event["']\)|\[["']event["']\]|\bkind)\s*(==|!=|in)\s*[\({]?\s*["'](%s)["']"""
+                         % names)
+    found = [f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
+             for path in (ROOT / "grader").rglob("*.py") if "runtime" not in path.parts
+             for n, line in enumerate(path.read_text().splitlines(), 1) if spelled.search(line)]
+    assert found == []
+    sample = 'if ev.get("event") == "fit_start":'
+    assert spelled.search(sample) and spelled.search('elif kind in ("compile", "fit")')  # the search itself works
+    assert ClassEvent.of("plan") is ClassEvent.PLAN and ClassEvent.of("fit") is None
+
+
 def test_the_runtime_is_an_enum_and_reads_as_its_value() -> None:
     from grader.evidence.model import Runtime
     from grader.intake.environments import RUNTIMES, check_runtime

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from grader.evidence.model import Evidence, Limits, RunInfo, RunStatus, SubmissionInfo
 from grader.faults import Culprit, Fault, Phase
+from grader.pipeline.events import ClassEvent
 from grader.verify.verified import VerifiedEvidence
 
 # (job key, event) -> None; events are run_submission's progress events plus
@@ -116,7 +117,7 @@ def run_job(job: Job, *, verifier: Any = None, progress: Callable[[dict[str, Any
             keep = Path(job.keep_dir) / sub if sub else Path(job.keep_dir)
             dirs.append(sub)
         if progress is not None:
-            progress({"event": "entry_start", "entry": entry, "n": i + 1, "of": len(job.entries)})
+            progress({"event": ClassEvent.ENTRY_START.value, "entry": entry, "n": i + 1, "of": len(job.entries)})
         try:
             verified = run_submission(
                 root / entry, datasets=job.datasets, limits=job.limits, continue_on_error=job.continue_on_error,

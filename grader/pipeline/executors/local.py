@@ -24,10 +24,12 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from grader.faults import Culprit, Fault, Phase
+from grader.evidence.events import ProbeEvent
+from grader.pipeline.events import ClassEvent
 from grader.pipeline.executors.base import EventSink, Job, JobOutcome, fault_evidence, grader_fault, run_job
 
 # Progress events a worker forwards (the rest are big, or of no use to a progress bar).
-FORWARDED = {"entry_start", "cell_start", "fit_start", "epoch"}
+FORWARDED = {ClassEvent.ENTRY_START, ProbeEvent.CELL_START, ProbeEvent.FIT_START, ProbeEvent.EPOCH}
 
 _worker: dict[str, Any] = {}
 
@@ -78,7 +80,7 @@ def _work(job: Job) -> JobOutcome:
             except Exception:  # a full or closed queue never stops a run
                 pass
 
-    events.put((job.key, {"event": "job_start", "worker": name, "student": job.name}))
+    events.put((job.key, {"event": ClassEvent.JOB_START.value, "worker": name, "student": job.name}))
     t0 = time.perf_counter()
     try:
         verified = run_job(job, verifier=_worker["verifier"], progress=progress, gpu=_worker["gpu"])
@@ -86,7 +88,7 @@ def _work(job: Job) -> JobOutcome:
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         verified = fault_evidence(job, grader_fault(exc, f"the grader failed on this submission: {detail}"))
     seconds = time.perf_counter() - t0
-    events.put((job.key, {"event": "job_end", "worker": name, "student": job.name}))
+    events.put((job.key, {"event": ClassEvent.JOB_END.value, "worker": name, "student": job.name}))
     return JobOutcome(job.key, verified.model_dump_json(), seconds, worker=name)
 
 

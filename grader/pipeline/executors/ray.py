@@ -27,6 +27,7 @@ from typing import Any
 from grader.errors import ConfigError
 from grader.faults import Culprit
 from grader.pipeline.executors.base import EventSink, Job, JobOutcome, fault_evidence, grader_fault, run_job
+from grader.pipeline.events import ClassEvent
 from grader.pipeline.executors.local import FORWARDED, _small
 
 MAX_KEPT_BYTES = 256 * 2**20  # what a task may send back for the reports
@@ -148,7 +149,7 @@ class RayExecutor:
                     busy = {slot for _, slot in refs.values()}
                     slot = next(f"ray{i}" for i in range(1, self.slots + 2) if f"ray{i}" not in busy)
                     if on_event is not None:
-                        on_event(job.key, {"event": "job_start", "worker": slot, "student": job.name})
+                        on_event(job.key, {"event": ClassEvent.JOB_START.value, "worker": slot, "student": job.name})
                     blob = _pack(Path(job.root), _job_files(job))
                     refs[task.remote(job, blob, self.gpus_per_job > 0, events, slot)] = (job, slot)
                 self._pending = list(refs)
@@ -165,7 +166,7 @@ class RayExecutor:
                         yield JobOutcome(job.key, ve.model_dump_json(), 0.0, worker=slot)
                         continue
                     if on_event is not None:
-                        on_event(job.key, {"event": "job_end", "worker": slot, "student": job.name})
+                        on_event(job.key, {"event": ClassEvent.JOB_END.value, "worker": slot, "student": job.name})
                     if kept is not None and job.keep_dir is not None:
                         _unpack(kept, Path(job.keep_dir))
                     yield JobOutcome(job.key, verified_json, seconds, worker=slot, extra={"where": where})
