@@ -41,14 +41,6 @@ class ProbeEvent(Word):
     DROPPED = "dropped"
     """The probe's stand-in for an event too large to write."""
 
-    @classmethod
-    def of(cls, name: object) -> ProbeEvent | None:
-        """The event type named ``name``, or None for one this grader does not know."""
-        try:
-            return cls(name)
-        except ValueError:
-            return None
-
 
 MODEL_EVENTS = (ProbeEvent.COMPILE, ProbeEvent.FIT, ProbeEvent.EVALUATE)
 """Events that carry a snapshot of a model."""

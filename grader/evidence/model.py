@@ -9,7 +9,7 @@ carried separately in :class:`grader.verify.verified.VerifiedEvidence`.
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -56,11 +56,23 @@ LEGACY_SANDBOX_ERROR = "sandbox_error"
 """The run status that older versions gave a grader fault; read back as NOT_RUN plus a Fault."""
 
 
+_W = TypeVar("_W", bound="Word")
+
+
 class Word(str, Enum):
     """A str-valued enum that reads as its value in text and JSON: 'notebook', not 'SubmissionKind.NOTEBOOK'."""
 
     def __str__(self) -> str:
         return str(self.value)
+
+    @classmethod
+    def of(cls: type[_W], name: object) -> _W | None:
+        """The member whose value is ``name``, or None for any other value (one a newer grader or probe wrote,
+        or another enum's): wire data is told apart by lookup, never trusted to be known."""
+        try:
+            return cls(name)
+        except ValueError:
+            return None
 
 
 class SubmissionKind(Word):

@@ -19,11 +19,3 @@ class ClassEvent(Word):
     """A worker finished a submission and is idle until its next."""
     ENTRY_START = "entry_start"
     """One file of a submission of several files starts to run."""
-
-    @classmethod
-    def of(cls, name: object) -> ClassEvent | None:
-        """The event named ``name``, or None for any other (a probe's event, or one this grader does not know)."""
-        try:
-            return cls(name)
-        except ValueError:
-            return None

@@ -161,18 +161,19 @@ class ClassProgress(_Closing):
     @staticmethod
     def _describe(event: ProgressEvent) -> str:
         t = for_terminal
-        kind = event.get("event")
-        if ClassEvent.of(kind) is ClassEvent.JOB_START:
+        name = event.get("event")
+        kind = ClassEvent.of(name) or ProbeEvent.of(name)
+        if kind is ClassEvent.JOB_START:
             return "starting"
-        if ClassEvent.of(kind) is ClassEvent.ENTRY_START:
+        if kind is ClassEvent.ENTRY_START:
             return f"{t(event.get('entry'))} ({t(event.get('n'))}/{t(event.get('of'))})"
-        if ProbeEvent.of(kind) is ProbeEvent.CELL_START:
+        if kind is ProbeEvent.CELL_START:
             return f"cell {t(event.get('n'))}/{t(event.get('of'))}"
-        if ProbeEvent.of(kind) is ProbeEvent.FIT_START:
+        if kind is ProbeEvent.FIT_START:
             return f"{t(event.get('model'))} training, {t(event.get('epochs'))} epoch(s)"
-        if ProbeEvent.of(kind) is ProbeEvent.EPOCH:
+        if kind is ProbeEvent.EPOCH:
             return f"{t(event.get('model'))} epoch {t(event.get('epoch'))}/{t(event.get('epochs'))}"
-        return t(kind)
+        return t(name)
 
     def eta(self, now: float | None = None) -> float | None:
         """Seconds left: mean run time so far x rounds of `jobs` runs left, less the time since the
