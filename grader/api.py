@@ -29,6 +29,7 @@ from grader.sandbox import isolation as isolation_mod
 from grader.intake.submission import Submission, load_submission
 from grader.verify.verified import VerifiedEvidence
 from grader.verify import Verifier, verify_evidence
+from grader.verify.speculation import Speculation
 
 if TYPE_CHECKING:
     from grader.grading.result import GradeResult
@@ -166,6 +167,7 @@ def run_submission(
     seed: int | str | None = None,
     hidden_test: bool = False,
     early_verifier: bool = True,
+    speculate: bool | None = None,
 ) -> VerifiedEvidence:
     """Run one script or notebook in the sandbox, then verify what it trained.
 
@@ -184,7 +186,10 @@ def run_submission(
     TensorFlow's op determinism on, and `evidence.run.seeding` says what held. `hidden_test` (a rubric's
     ``verify_on: hidden``) serves the run only part of each test split and measures test figures on the rest.
     Without a `verifier`, one is started (at low priority) as the run starts, so its TensorFlow import overlaps
-    the run instead of following it; `early_verifier=False` starts it only when a model needs it.
+    the run instead of following it; `early_verifier=False` starts it only when a model needs it. With `speculate`
+    (by default: with a verifier started here early), each model is sent to the verifier as soon as its fit has
+    saved it, while the run goes on (grader.verify.speculation); the figures are still those of the request after
+    the run, which then reuses whatever is unchanged.
     """
     if adapt is not None and adapt not in ADAPT_MODES:
         raise ConfigError(f"unknown adaptation mode {adapt!r}; known: {', '.join(ADAPT_MODES)}")
@@ -202,6 +207,12 @@ def run_submission(
     if not sub.runnable:
         return VerifiedEvidence(evidence=_invalid(sub, limits))
     files = dataset_files(datasets)
+    own = verifier is None
+    active = verifier or Verifier(files, cpus=limits.cpus, environment=env)
+    hidden = HIDDEN_SPEC if hidden_test else None
+    if speculate is None:
+        speculate = own and early_verifier
+    speculation = Speculation(active, hidden=hidden) if speculate and not quick else None
     request = SandboxRequest(
         source=Path(workdir) if workdir is not None else sub.path,
         entry=sub.path.relative_to(workdir).as_posix() if workdir is not None else sub.path.name,
@@ -212,13 +223,16 @@ def run_submission(
                    **adapt_env(adapt), **({HIDDEN_ENV: HIDDEN_SPEC} if hidden_test else {})},
         compat=compat, python=env.python if env else None,
         python_roots=tuple(Path(r) for r in env.roots) if env else None,
+        on_fit=speculation.on_fit if speculation else None,
     )
-    own = verifier is None
-    active = verifier or Verifier(files, cpus=limits.cpus, environment=env)
     if own and early_verifier:
         active.prestart()  # from this thread, which outlives the worker (see Verifier.prestart)
     try:
-        result, fallback = _run_seeded(request)
+        if speculation is not None:
+            with speculation:
+                result, fallback = _run_seeded(request)
+        else:
+            result, fallback = _run_seeded(request)
     except BaseException:
         if own:
             active.close()
@@ -236,8 +250,7 @@ def run_submission(
         if not evidence.models:
             return VerifiedEvidence(evidence=evidence)
         active.use_environment(env)
-        return verify_evidence(evidence, result.out_dir, active, metrics=not quick,
-                               hidden=HIDDEN_SPEC if hidden_test else None)
+        return verify_evidence(evidence, result.out_dir, active, metrics=not quick, hidden=hidden)
     finally:
         if own:
             active.close()
@@ -271,12 +284,13 @@ def check(
     adapt: str | None = None,
     seed: int | str | None = None,
     early_verifier: bool = True,
+    speculate: bool | None = None,
 ) -> GradeResult:
     """Run one submission under the rubric's limits and environment, then grade it (``grader check``).
 
     `compat` and `python`/`runtime` override the rubric's ``limits.compat`` and ``environment`` as in
     :func:`grade_folder` (``compat="none"`` turns the rubric's mode off), and `seed` its ``limits.seed`` (a number,
-    or ``"none"`` for an unseeded run); `early_verifier` as in :func:`run_submission`. A broken submission never
+    or ``"none"`` for an unseeded run); `early_verifier` and `speculate` as in :func:`run_submission`. A broken submission never
     raises: it gets a failing or incomplete grade. Raises RubricError for an unusable rubric and
     InterpreterError for an environment that cannot run anything, before anything runs.
     """
@@ -293,7 +307,8 @@ def check(
     verified = run_submission(path, datasets=datasets, limits=limits,
                               python=course, continue_on_error=rub.continue_on_error, quick=quick,
                               progress=progress, compat=mode, keep_files=keep_files, adapt=adapt,
-                              hidden_test=hidden_split(rub) is not None, early_verifier=early_verifier)
+                              hidden_test=hidden_split(rub) is not None, early_verifier=early_verifier,
+                              speculate=speculate)
     ahead.join()
     from grader.grading.grade import grade
 

@@ -115,6 +115,21 @@ class _Models:
         return out
 
 
+def models_so_far(events_file: Path) -> tuple[list[ModelRecord], list[str]]:
+    """The models and the datasets an event log holds so far, read while the run is still writing it
+    (grader.verify.speculation): a line still being written is dropped like any malformed one."""
+    events, warnings = read_events(events_file)
+    models, datasets = _Models(), []
+    for ev in events:
+        kind = ProbeEvent.of(ev["event"])
+        try:
+            if not models.fold(kind, ev) and kind is ProbeEvent.DATASET and ev.get("name") not in datasets:
+                datasets.append(str(ev.get("name")))
+        except (ValidationError, TypeError, KeyError):
+            continue
+    return models.build(warnings), datasets
+
+
 def assemble(submission: Submission, result: SandboxResult, limits: Limits, *, python: str = "", quick: bool = False,
              compat: str | None = None) -> Evidence:
     events, warnings = read_events(result.out_dir / "events.jsonl")

@@ -65,6 +65,9 @@ class SandboxRequest:
     python_roots: tuple[Path, ...] | None = None
     # Called from the grader's process with each progress event (cell, fit, epoch) as it lands.
     on_event: Callable[[dict[str, Any]], None] | None = field(default=None, compare=False)
+    # Called from the grader's process with the run's output folder when a fit's event lands, so that a saved
+    # model can be verified while the run goes on (grader.verify.speculation). Must return at once.
+    on_fit: Callable[[Path], None] | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -287,7 +290,8 @@ def _run(req: SandboxRequest, host: isolation.HostIsolation, run_dir: Path, run_
     timed_out = output_exceeded = disk_exceeded = False
     disk_peak = 0
     next_disk_check = 0.0
-    tail = _EventTail(out / "events.jsonl", req.on_event) if req.on_event else None
+    tail = _EventTail(out / "events.jsonl", req.on_event, (lambda: req.on_fit(out)) if req.on_fit else None) \
+        if req.on_event or req.on_fit else None
     while proc.poll() is None:
         now = time.monotonic()
         if tail is not None:
@@ -357,8 +361,9 @@ class _EventTail:
              ProbeEvent.FIT, ProbeEvent.EVALUATE, ProbeEvent.RUN_END, ProbeEvent.DATASET, ProbeEvent.FIT_ESTIMATE,
              ProbeEvent.TIME_LIMIT}
 
-    def __init__(self, path: Path, callback: Callable[[dict[str, Any]], None]):
-        self.path, self.callback, self.offset, self.partial = path, callback, 0, b""
+    def __init__(self, path: Path, callback: Callable[[dict[str, Any]], None] | None,
+                 on_fit: Callable[[], None] | None = None):
+        self.path, self.callback, self.on_fit, self.offset, self.partial = path, callback, on_fit, 0, b""
 
     def poll(self) -> None:
         try:
@@ -370,18 +375,29 @@ class _EventTail:
         self.offset += len(chunk)
         lines = (self.partial + chunk).split(b"\n")
         self.partial = lines.pop()[-65536:]
+        fitted = False
         for line in lines:
             if len(line) > 65536:
-                continue  # progress needs only small events; big ones are read after the run
+                # Progress needs only small events; big ones are read after the run. A fit's event can be big
+                # (a long history): the probe writes its name first (grader_probe.events.emit).
+                fitted = fitted or line.startswith(b'{"event":"fit",')
+                continue
             try:
                 event = json.loads(line)
             except ValueError:
                 continue
-            if isinstance(event, dict) and ProbeEvent.of(event.get("event")) in self.KINDS:
+            kind = ProbeEvent.of(event.get("event")) if isinstance(event, dict) else None
+            fitted = fitted or kind is ProbeEvent.FIT
+            if self.callback is not None and kind in self.KINDS:
                 try:
                     self.callback(event)
                 except Exception:
                     pass  # a display problem must never stop the run
+        if fitted and self.on_fit is not None:
+            try:
+                self.on_fit()
+            except Exception:
+                pass  # verifying early is only a head start: the run goes on regardless
 
 
 def _kill(proc: subprocess.Popen, group: cgroups.RunCgroup | None) -> None:

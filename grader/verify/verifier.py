@@ -54,6 +54,11 @@ class Verifier:
         self.started_s = 0.0
         self._ready = False
         self._spawned = 0.0
+        # One request at a time: a check's speculative request (grader.verify.speculation) runs on its own thread.
+        self._lock = threading.RLock()
+        self._closing = False
+        # Per answered request, the steps the worker took from its memo (grader_verify.Memo), in order.
+        self.reused: list[tuple[str, ...]] = []
 
     def __enter__(self) -> "Verifier":
         return self
@@ -82,6 +87,13 @@ class Verifier:
             self._spawn(niceness)
 
     def close(self) -> None:
+        self._closing = True
+        if self._proc is not None:
+            self._proc.kill()  # a request in flight on another thread fails now instead of holding the lock
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
         if self._proc is not None:
             self._proc.kill()
             self._proc.wait()
@@ -164,15 +176,33 @@ class Verifier:
             raise VerifierError("verifier worker died or timed out")
         return json.loads(line)
 
-    def request(self, model_file: Path, payload: dict[str, Any], signatures: Path | None = None) -> dict[str, Any]:
-        """Send one model (and its fit's row signatures) to the worker (restarting it once if it died)."""
+    def request(self, model_file: Path, payload: dict[str, Any], signatures: Path | None = None, *,
+                start: bool = True) -> dict[str, Any]:
+        """Send one model (and its fit's row signatures) to the worker (restarting it once if it died). With
+        `start` False a worker that is not running raises VerifierError instead: a thread that ends before the
+        worker must not spawn it (see :meth:`prestart`)."""
+        with self._lock:
+            if not start and (self._proc is None or self._proc.poll() is not None):
+                raise VerifierError("the verifier worker is not running")
+            resp = self._request(model_file, payload, signatures, start)
+            self.reused.append(tuple(str(part) for part in resp.get("reused") or ()))
+            return resp
+
+    def _request(self, model_file: Path, payload: dict[str, Any], signatures: Path | None,
+                 start: bool) -> dict[str, Any]:
         for attempt in (1, 2):
+            if self._closing:
+                raise VerifierError("the verifier was closed")
+            if attempt == 2 and not start:
+                raise VerifierError("the verifier worker died")
             if self._proc is not None and not self._ready:  # started early (prestart): wait for it
                 try:
                     self._await_ready()
                 except VerifierError:
                     self._proc = None  # it died while the submission ran: start it again, once
             if self._proc is None or self._proc.poll() is not None:
+                if not start:
+                    raise VerifierError("the verifier worker died")
                 self._start()
             name = f"{uuid.uuid4().hex}.keras"
             shutil.copyfile(model_file, self._inbox / name)
@@ -198,7 +228,7 @@ class Verifier:
         return {"ok": False, "kind": "error", "message": "unreachable"}
 
     def verify_model(self, model: ModelRecord, out_dir: Path, datasets: list[str], *, metrics: bool = True,
-                     hidden: str | None = None) -> ModelVerification:
+                     hidden: str | None = None, start: bool = True) -> ModelVerification:
         fit = _last_saved_fit(model)
         if fit is None or fit.saved_model is None:
             why = next((f.save_error for f in reversed(model.fits) if f.save_error), None)
@@ -215,9 +245,9 @@ class Verifier:
         payload = {"datasets": datasets if metrics else [], "fit": _fit_payload(fit), "hidden": hidden,
                    "eval_x": [e.x.model_dump() if e.x else None for e in model.evaluations]}
         try:
-            resp = self.request(path, payload, _signature_file(fit, out_dir))
+            resp = self.request(path, payload, _signature_file(fit, out_dir), start=start)
         except VerifierError as exc:
-            if self.environment is None:
+            if self.environment is None or not start:
                 raise  # the grader's own verifier broke: a grader error, retried next time
             resp = {"ok": False, "kind": "error", "stage": "start", "message": f"the verifier could not start "
                     f"under interpreter {self.environment.python}: {exc}"}
@@ -292,16 +322,21 @@ def _fit_payload(fit: FitRecord) -> dict[str, Any]:
             "validation_x": fit.validation_x.model_dump() if fit.validation_x else None}
 
 
+def tried_datasets(loaded: list[str], verifier: Verifier) -> list[str]:
+    """The datasets to try a model on, in order. The datasets the run says it loaded come first, but that claim is
+    only a hint from inside the sandbox: every dataset the verifier holds is tried, and the data fingerprints
+    decide."""
+    held = [name[: -len(".npz")] for name in verifier.datasets if name.endswith(".npz")]
+    if HOUSING_FILE in verifier.datasets:
+        held.append("usa_housing")  # a table, re-measured by grader_tabular in the worker
+    return list(dict.fromkeys([*loaded, *held]))
+
+
 def verify_evidence(evidence: Evidence, out_dir: Path, verifier: Verifier, *, metrics: bool = True,
                     hidden: str | None = None) -> VerifiedEvidence:
     """``hidden`` ('fraction:seed', grader.datasets.served.hidden_split) measures the test figures on the test
     rows the run was not served."""
-    # The datasets the run says it loaded come first, but that claim is only a hint from inside
-    # the sandbox: every dataset the verifier holds is tried, and the data fingerprints decide.
-    held = [name[: -len(".npz")] for name in verifier.datasets if name.endswith(".npz")]
-    if HOUSING_FILE in verifier.datasets:
-        held.append("usa_housing")  # a table, re-measured by grader_tabular in the worker
-    datasets = list(dict.fromkeys([*evidence.datasets, *held]))
+    datasets = tried_datasets(evidence.datasets, verifier)
     extra = {"hidden": hidden} if hidden else {}  # verifiers written before hidden splits keep working
     results = [verifier.verify_model(m, out_dir, datasets, metrics=metrics, **extra) for m in evidence.models]
     # The verifier alone holds the test split: what it learns about the training data is a typed field of
