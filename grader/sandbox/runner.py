@@ -360,6 +360,7 @@ class _EventTail:
     KINDS = {ProbeEvent.RUN_START, ProbeEvent.CELL_START, ProbeEvent.CELL_END, ProbeEvent.FIT_START, ProbeEvent.EPOCH,
              ProbeEvent.FIT, ProbeEvent.EVALUATE, ProbeEvent.RUN_END, ProbeEvent.DATASET, ProbeEvent.FIT_ESTIMATE,
              ProbeEvent.TIME_LIMIT}
+    BIG_FIT = b'{"event":"' + ProbeEvent.FIT.value.encode() + b'",'
 
     def __init__(self, path: Path, callback: Callable[[dict[str, Any]], None] | None,
                  on_fit: Callable[[], None] | None = None):
@@ -380,7 +381,7 @@ class _EventTail:
             if len(line) > 65536:
                 # Progress needs only small events; big ones are read after the run. A fit's event can be big
                 # (a long history): the probe writes its name first (grader_probe.events.emit).
-                fitted = fitted or line.startswith(b'{"event":"fit",')
+                fitted = fitted or line.startswith(self.BIG_FIT)
                 continue
             try:
                 event = json.loads(line)
