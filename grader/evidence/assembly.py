@@ -11,12 +11,13 @@ import json
 import re
 import signal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
-from grader.evidence.model import (CellError, Evidence, EvaluateRecord, FigureRecord, FitRecord, Isolation, Limits,
-                             ModelRecord, RunInfo, RunStatus, ScriptError, SubmissionInfo, SubmissionKind)
+from grader.evidence.model import (CellError, DataFingerprint, Evidence, EvaluateRecord, FigureRecord, FitRecord,
+                                   Isolation, Limits, ModelRecord, RunInfo, RunStatus, ScriptError, SubmissionInfo,
+                                   SubmissionKind)
 from grader.evidence.events import MODEL_EVENTS, ProbeEvent
 from grader.evidence.shims import fold_shims
 from grader.evidence.notes import explain, fold_run_notes, link_notes
@@ -115,19 +116,42 @@ class _Models:
         return out
 
 
-def models_so_far(events_file: Path) -> tuple[list[ModelRecord], list[str]]:
-    """The models and the datasets an event log holds so far, read while the run is still writing it
+class BegunFit(NamedTuple):
+    """A fit that has begun, with the inputs it trains on (a ``fit_data`` event)."""
+
+    model_id: str
+    index: int
+    x: DataFingerprint
+    validation_split: float | None
+
+
+class RunSoFar(NamedTuple):
+    models: list[ModelRecord]
+    datasets: list[str]
+    """The datasets the run loaded, in order."""
+    begun: list[BegunFit]
+    """Every fit whose training inputs were recorded as it began, ended or not."""
+
+
+def run_so_far(events_file: Path) -> RunSoFar:
+    """The models, datasets and begun fits an event log holds so far, read while the run is still writing it
     (grader.verify.speculation): a line still being written is dropped like any malformed one."""
     events, warnings = read_events(events_file)
-    models, datasets = _Models(), []
+    models, datasets, begun = _Models(), [], []
     for ev in events:
         kind = ProbeEvent.of(ev["event"])
         try:
-            if not models.fold(kind, ev) and kind is ProbeEvent.DATASET and ev.get("name") not in datasets:
+            if models.fold(kind, ev):
+                continue
+            if kind is ProbeEvent.DATASET and ev.get("name") not in datasets:
                 datasets.append(str(ev.get("name")))
-        except (ValidationError, TypeError, KeyError):
+            elif kind is ProbeEvent.FIT_DATA and isinstance(ev.get("x"), dict):
+                split = ev.get("validation_split")
+                begun.append(BegunFit(str(ev["model"]), int(ev["fit"]), DataFingerprint(**ev["x"]),
+                                      float(split) if isinstance(split, (int, float)) else None))
+        except (ValidationError, TypeError, KeyError, ValueError):
             continue
-    return models.build(warnings), datasets
+    return RunSoFar(models.build(warnings), datasets, begun)
 
 
 def assemble(submission: Submission, result: SandboxResult, limits: Limits, *, python: str = "", quick: bool = False,

@@ -20,6 +20,8 @@ class ProbeEvent(Word):
     CELL_END = "cell_end"
     CELL_ERROR = "cell_error"
     COMPILE = "compile"
+    FIT_DATA = "fit_data"
+    """A fit's training inputs (their fingerprint and row signatures), as the fit begins."""
     FIT_START = "fit_start"
     EPOCH = "epoch"
     FIT_ESTIMATE = "fit_estimate"

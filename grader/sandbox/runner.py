@@ -65,8 +65,9 @@ class SandboxRequest:
     python_roots: tuple[Path, ...] | None = None
     # Called from the grader's process with each progress event (cell, fit, epoch) as it lands.
     on_event: Callable[[dict[str, Any]], None] | None = field(default=None, compare=False)
-    # Called from the grader's process with the run's output folder when a fit's event lands, so that a saved
-    # model can be verified while the run goes on (grader.verify.speculation). Must return at once.
+    # Called from the grader's process with the run's output folder when a fit begins or ends (a fit_data or fit
+    # event lands), so that its rows and its saved model can be verified while the run goes on
+    # (grader.verify.speculation). Must return at once.
     on_fit: Callable[[Path], None] | None = field(default=None, compare=False)
 
 
@@ -360,7 +361,9 @@ class _EventTail:
     KINDS = {ProbeEvent.RUN_START, ProbeEvent.CELL_START, ProbeEvent.CELL_END, ProbeEvent.FIT_START, ProbeEvent.EPOCH,
              ProbeEvent.FIT, ProbeEvent.EVALUATE, ProbeEvent.RUN_END, ProbeEvent.DATASET, ProbeEvent.FIT_ESTIMATE,
              ProbeEvent.TIME_LIMIT}
-    BIG_FIT = b'{"event":"' + ProbeEvent.FIT.value.encode() + b'",'
+    # The events that wake on_fit; the probe writes the name first (grader_probe.events.emit), so even a line too
+    # big to parse here is told by its start.
+    FIT_LINES = tuple(b'{"event":"' + kind.value.encode() + b'",' for kind in (ProbeEvent.FIT, ProbeEvent.FIT_DATA))
 
     def __init__(self, path: Path, callback: Callable[[dict[str, Any]], None] | None,
                  on_fit: Callable[[], None] | None = None):
@@ -381,14 +384,14 @@ class _EventTail:
             if len(line) > 65536:
                 # Progress needs only small events; big ones are read after the run. A fit's event can be big
                 # (a long history): the probe writes its name first (grader_probe.events.emit).
-                fitted = fitted or line.startswith(self.BIG_FIT)
+                fitted = fitted or line.startswith(self.FIT_LINES)
                 continue
             try:
                 event = json.loads(line)
             except ValueError:
                 continue
             kind = ProbeEvent.of(event.get("event")) if isinstance(event, dict) else None
-            fitted = fitted or kind is ProbeEvent.FIT
+            fitted = fitted or kind in (ProbeEvent.FIT, ProbeEvent.FIT_DATA)
             if self.callback is not None and kind in self.KINDS:
                 try:
                     self.callback(event)

@@ -1,10 +1,12 @@
 """Verifying a model while the run that trained it is still going.
 
 A single ``grader check`` waits for the verifier after the run: a model load, a pass over the test split and the
-trained-on-test count, about a second. The probe saves each model as its fit ends, and whatever the run does after
-that (evaluate, plots, the kernel's shutdown) is time the verifier can use. A speculation sends the verifier the
-request the grade will send, built from the event log so far; the worker keeps what it computed, keyed by the
-content it computed it from (grader_verify.Memo), so the request after the run pays only for what changed since.
+trained-on-test count, about a second. The count depends only on the fit's rows, which the probe records as the fit
+begins (a ``fit_data`` event), so it is counted while the model trains. The probe saves each model as its fit ends,
+and whatever the run does after that (evaluate, plots) is time the verifier can use. A speculation sends the
+verifier the requests the grade will send, built from the event log so far; the worker keeps what it computed,
+keyed by the content it computed it from (grader_verify.Memo), so the request after the run pays only for what
+changed since.
 
 Nothing learned here is evidence: the answers are dropped. The grade's own request after the run decides, and a
 model trained further since is a new file, so nothing of the old one is reused for it.
@@ -16,7 +18,7 @@ import threading
 from pathlib import Path
 from types import TracebackType
 
-from grader.evidence.assembly import models_so_far
+from grader.evidence.assembly import run_so_far
 from grader.verify.verifier import Verifier, tried_datasets
 
 # A head start is worth a little of the host's time, not the run's: a submission that trains hundreds of models, or
@@ -34,10 +36,10 @@ class Speculation:
         self._wake = threading.Event()
         self._out: Path | None = None
         self._done = False
-        self._sent: set[tuple[str, str, str]] = set()  # (run folder, model, saved file)
+        self._sent: set[tuple[str, str, str]] = set()  # (run folder, model, saved file or the fit whose rows)
         self._thread = threading.Thread(target=self._loop, name="grader-speculation", daemon=True)
         self.requests = 0
-        """How many models were sent to the verifier before the run ended."""
+        """How many requests (a model, or a begun fit's rows) were sent to the verifier before the run ended."""
 
     def __enter__(self) -> "Speculation":
         # The worker is started from the calling thread, never from this one: bubblewrap's --die-with-parent would
@@ -55,7 +57,7 @@ class Speculation:
             self._wake.set()
 
     def on_fit(self, out_dir: Path) -> None:
-        """A fit's event has landed in `out_dir`'s log (called from the runner's poll loop: returns at once)."""
+        """A fit has begun or ended in `out_dir`'s log (called from the runner's poll loop: returns at once)."""
         self._out = out_dir
         self._wake.set()
 
@@ -83,7 +85,20 @@ class Speculation:
         if log is None or self.requests >= MAX_EARLY_REQUESTS or not log.is_file() or \
                 log.stat().st_size > MAX_LOG_BYTES:
             return
-        models, loaded = models_so_far(log)
+        so_far = run_so_far(log)
+        models, loaded = so_far.models, so_far.datasets
+        ended = {(model.id, fit.index) for model in models for fit in model.fits}
+        for begun in so_far.begun:
+            # A fit still training: its test-row count depends on its rows alone (the model's request reuses it).
+            key = (str(out), begun.model_id, f"rows of fit {begun.index}")
+            if self._done or self.requests >= MAX_EARLY_REQUESTS:
+                return
+            if key in self._sent or (begun.model_id, begun.index) in ended:
+                continue
+            self._sent.add(key)
+            self._verifier.count_overlap(begun, out, tried_datasets(loaded, self._verifier), hidden=self._hidden,
+                                         start=False)
+            self.requests += 1
         for model in models:
             saved = next((fit.saved_model for fit in reversed(model.fits) if fit.saved_model), None)
             key = (str(out), model.id, saved or "")

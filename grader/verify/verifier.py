@@ -19,17 +19,20 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grader.datasets.served import HOUSING_FILE
 from grader.errors import VerifierError
-from grader.evidence.model import Evidence, FitRecord, Isolation, LayerInfo, ModelRecord, ParamCounts
+from grader.evidence.model import DataFingerprint, Evidence, FitRecord, Isolation, LayerInfo, ModelRecord, ParamCounts
 from grader.faults import Culprit, Fault, Phase
 from grader.sandbox import isolation
 from grader.sandbox.isolation import INSIDE_DATA, INSIDE_RUNTIME, INSIDE_WORK, Mounts
 from grader.sandbox.runner import RUNTIME_DIR
 from grader.verify.verified import ModelVerification, VerificationStatus, VerifiedEvidence
 from grader.verify.figures import model_figures
+
+if TYPE_CHECKING:
+    from grader.evidence.assembly import BegunFit
 
 START_TIMEOUT_S = 120.0
 REQUEST_TIMEOUT_S = 600.0
@@ -176,11 +179,11 @@ class Verifier:
             raise VerifierError("verifier worker died or timed out")
         return json.loads(line)
 
-    def request(self, model_file: Path, payload: dict[str, Any], signatures: Path | None = None, *,
+    def request(self, model_file: Path | None, payload: dict[str, Any], signatures: Path | None = None, *,
                 start: bool = True) -> dict[str, Any]:
-        """Send one model (and its fit's row signatures) to the worker (restarting it once if it died). With
-        `start` False a worker that is not running raises VerifierError instead: a thread that ends before the
-        worker must not spawn it (see :meth:`prestart`)."""
+        """Send one model (and its fit's row signatures) to the worker (restarting it once if it died); no model
+        for a request that needs none (``overlap_only``). With `start` False a worker that is not running raises
+        VerifierError instead: a thread that ends before the worker must not spawn it (see :meth:`prestart`)."""
         with self._lock:
             if not start and (self._proc is None or self._proc.poll() is not None):
                 raise VerifierError("the verifier worker is not running")
@@ -188,7 +191,7 @@ class Verifier:
             self.reused.append(tuple(str(part) for part in resp.get("reused") or ()))
             return resp
 
-    def _request(self, model_file: Path, payload: dict[str, Any], signatures: Path | None,
+    def _request(self, model_file: Path | None, payload: dict[str, Any], signatures: Path | None,
                  start: bool) -> dict[str, Any]:
         for attempt in (1, 2):
             if self._closing:
@@ -205,15 +208,17 @@ class Verifier:
                     raise VerifierError("the verifier worker died")
                 self._start()
             name = f"{uuid.uuid4().hex}.keras"
-            shutil.copyfile(model_file, self._inbox / name)
-            os.chmod(self._inbox / name, 0o644)
-            extra = {}
+            extra: dict[str, Any] = {}
+            if model_file is not None:
+                shutil.copyfile(model_file, self._inbox / name)
+                os.chmod(self._inbox / name, 0o644)
+                extra["model"] = f"{self._inside_inbox}/{name}"
             if signatures is not None:
                 shutil.copyfile(signatures, self._inbox / f"{name}.sig.npy")
                 os.chmod(self._inbox / f"{name}.sig.npy", 0o644)
                 extra["signatures"] = f"{self._inside_inbox}/{name}.sig.npy"
             try:
-                req = {**payload, **extra, "id": name, "model": f"{self._inside_inbox}/{name}"}
+                req = {**payload, **extra, "id": name}
                 assert self._proc is not None and self._proc.stdin is not None
                 self._proc.stdin.write(json.dumps(req) + "\n")
                 self._proc.stdin.flush()
@@ -226,6 +231,18 @@ class Verifier:
                 (self._inbox / name).unlink(missing_ok=True)
                 (self._inbox / f"{name}.sig.npy").unlink(missing_ok=True)
         return {"ok": False, "kind": "error", "message": "unreachable"}
+
+    def count_overlap(self, begun: BegunFit, out_dir: Path, datasets: list[str], *, hidden: str | None = None,
+                      start: bool = True) -> dict[str, Any] | None:
+        """Count the test rows among a begun fit's rows before its model exists: the count depends on the rows
+        alone, and the worker keeps it for the model's own request (grader.verify.speculation). None when the fit
+        wrote no usable row signatures."""
+        signatures = _signature_file(begun.x, out_dir)
+        if signatures is None:
+            return None
+        payload = {"datasets": datasets, "hidden": hidden, "overlap_only": True,
+                   "fit": {"x": begun.x.model_dump(), "validation_split": begun.validation_split}}
+        return self.request(None, payload, signatures, start=start)
 
     def verify_model(self, model: ModelRecord, out_dir: Path, datasets: list[str], *, metrics: bool = True,
                      hidden: str | None = None, start: bool = True) -> ModelVerification:
@@ -245,7 +262,7 @@ class Verifier:
         payload = {"datasets": datasets if metrics else [], "fit": _fit_payload(fit), "hidden": hidden,
                    "eval_x": [e.x.model_dump() if e.x else None for e in model.evaluations]}
         try:
-            resp = self.request(path, payload, _signature_file(fit, out_dir), start=start)
+            resp = self.request(path, payload, _signature_file(fit.x, out_dir), start=start)
         except VerifierError as exc:
             if self.environment is None or not start:
                 raise  # the grader's own verifier broke: a grader error, retried next time
@@ -287,9 +304,9 @@ def _count(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
-def _signature_file(fit: FitRecord, out_dir: Path) -> Path | None:
-    """The fit's row signatures, when the probe wrote them inside the run's folder and they are a sane size."""
-    rel = fit.x.signature_file if fit.x is not None else None
+def _signature_file(x: DataFingerprint | None, out_dir: Path) -> Path | None:
+    """A fit's row signatures, when the probe wrote them inside the run's folder and they are a sane size."""
+    rel = x.signature_file if x is not None else None
     if not rel:
         return None
     path = (out_dir / rel).resolve()

@@ -25,6 +25,12 @@ class Recorder:
     def prestart(self) -> None:
         self.prestarted += 1
 
+    def count_overlap(self, begun: Any, out: Path, datasets: list[str], *, hidden: str | None = None,
+                      start: bool = True) -> None:
+        self.sent.append((begun.model_id, f"rows of fit {begun.index}: {begun.x.signature_file}", tuple(datasets),
+                          start))
+        self.arrived.set()
+
     def verify_model(self, model: Any, out: Path, datasets: list[str], *, hidden: str | None = None,
                      start: bool = True) -> None:
         self.sent.append((model.id, model.fits[-1].saved_model, tuple(datasets), start))
@@ -37,6 +43,12 @@ def _fit(mid: str, index: int, saved: str | None = "auto") -> str:
     fit = {"index": index, "saved_model": f"models/{mid}_fit{index}.keras" if saved == "auto" else saved}
     model = {"id": mid, "name": mid, "class_name": "Sequential", "framework": "keras", "kind": "sequential"}
     return json.dumps({"event": "fit", "t": 1.0, "pid": 1, "model": model, "fit": fit}) + "\n"
+
+
+def _fit_data(mid: str, index: int, split: float | None = None) -> str:
+    x = {"kind": "array", "shape": [100, 4], "signature_file": f"signatures/{mid}_fit{index}_x.npy"}
+    return json.dumps({"event": "fit_data", "t": 1.0, "pid": 1, "model": mid, "fit": index, "x": x,
+                       "validation_split": split}) + "\n"
 
 
 def _log(out: Path, *lines: str) -> Path:
@@ -99,3 +111,26 @@ def test_a_failing_request_does_not_stop_the_next_fit(tmp_path: Path) -> None:
         spec.on_fit(out)
         assert rec.arrived.wait(30)
     assert [mid for mid, *_ in rec.sent] == ["m1", "m2"]
+
+
+def test_a_fit_is_counted_against_the_test_split_while_it_trains(tmp_path: Path) -> None:
+    """Its rows are known as it begins: their count goes once, before the model exists."""
+    rec = Recorder()
+    spec = Speculation(rec)  # type: ignore[arg-type]
+    out = _log(tmp_path / "out", _fit_data("m1", 0, split=0.1))
+    spec._speculate(out)
+    spec._speculate(out)  # the same log again: nothing new to send
+    assert rec.sent == [("m1", "rows of fit 0: signatures/m1_fit0_x.npy", ("mnist", "fashion_mnist"), False)]
+    # The fit ends: its model goes; the count is not sent again.
+    _log(out, _fit_data("m1", 0, split=0.1), _fit("m1", 0))
+    spec._speculate(out)
+    assert [saved for _, saved, _, _ in rec.sent] == ["rows of fit 0: signatures/m1_fit0_x.npy", "models/m1_fit0.keras"]
+    assert spec.requests == 2
+
+
+def test_a_fit_already_ended_sends_its_model_only(tmp_path: Path) -> None:
+    """Both events in one poll: the model's request counts the rows itself."""
+    rec = Recorder()
+    spec = Speculation(rec)  # type: ignore[arg-type]
+    spec._speculate(_log(tmp_path / "out", _fit_data("m1", 0), _fit("m1", 0)))
+    assert [saved for _, saved, _, _ in rec.sent] == ["models/m1_fit0.keras"]

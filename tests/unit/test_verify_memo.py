@@ -100,3 +100,46 @@ def test_a_broken_fit_hook_never_stops_the_tail(tmp_path: Path) -> None:
     log.write_text(_event("fit", model={"id": "m"}) + _event("run_end"))
     tail.poll()
     assert [e["event"] for e in shown] == ["fit", "run_end"]
+
+
+def test_a_begun_fit_is_counted_before_its_model_exists_and_the_count_is_kept(tmp_path: Path, monkeypatch) -> None:
+    """The trained-on-test count depends on the fit's rows alone: counted while the model trains (an overlap-only
+    request, no model file), then found in the memo by the model's own request."""
+    import numpy as np
+
+    from grader_probe.fingerprint import fingerprint
+
+    rng = np.random.default_rng(7)
+    data = tmp_path / "data"
+    data.mkdir()
+    x_train, x_test = rng.integers(0, 256, (300, 8, 8), dtype=np.uint8), rng.integers(0, 256, (60, 8, 8), dtype=np.uint8)
+    np.savez(data / "tiny.npz", x_train=x_train, y_train=np.zeros(300, np.uint8), x_test=x_test,
+             y_test=np.zeros(60, np.uint8))
+    monkeypatch.setattr(grader_verify, "DATA", str(data))
+    monkeypatch.setattr(grader_verify, "_cache", {})
+    monkeypatch.setattr(grader_verify, "_overlaps", grader_verify.Memo(8))
+    out = tmp_path / "out"
+    monkeypatch.setenv("GRADER_OUT", str(out))
+    x = np.concatenate([x_train, x_test[:12], np.fliplr(x_test[12:15].transpose(1, 2, 0)).transpose(2, 0, 1)])
+    fp = fingerprint(x.astype(np.float32) / 255.0, signatures="m_fit0_x")
+    req = {"datasets": ["tiny"], "fit": {"x": fp, "validation_split": None}, "signatures": str(out / fp["signature_file"]),
+           "hidden": None, "overlap_only": True}
+    first = grader_verify.handle(req)
+    assert first["ok"] and first["dataset"] == "tiny" and "model" not in first
+    assert (first["test_overlap"], first["test_overlap_augmented"], first["reused"]) == (15, 3, [])
+    again = grader_verify.handle(req)
+    assert (again["test_overlap"], again["reused"]) == (15, ["overlap"])
+    # Held out as a validation split, the tail of the rows was never trained on: a different count, not reused.
+    split = grader_verify.handle({**req, "fit": {**req["fit"], "validation_split": 15 / len(x)}})
+    assert (split["test_overlap"], split["reused"]) == (0, [])
+
+
+def test_a_fit_beginning_reaches_the_fit_hook(tmp_path: Path) -> None:
+    log, fits, shown = tmp_path / "events.jsonl", [], []
+    tail = _EventTail(log, shown.append, lambda: fits.append(1))
+    log.write_text(_event("fit_data", model="m", fit=0, x={"shape": [10, 4]}))
+    tail.poll()
+    assert fits == [1] and shown == []  # a hook event, not a progress one
+    log.write_text(log.read_text() + _event("fit_data", model="m", fit=1, x={"samples": [[0.5] * 20000]}))
+    tail.poll()
+    assert fits == [1, 1]  # too big to parse for progress, told by its start

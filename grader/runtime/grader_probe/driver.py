@@ -28,6 +28,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 PRINTED_CAP = 1024 * 1024
 TB_FRAMES = 200
 STARTED = time.monotonic()  # as early as the driver can: the host's clock started a little before
+FINISH_TIMEOUT = 30  # seconds the kernel gets to record the run's end before a graceful shutdown instead
 DEADLINE_FILE = "deadline.json"  # read by the probe's epoch callback to estimate whether a fit will finish
 
 
@@ -134,10 +135,9 @@ def run_script(path: str, run_timeout: float | None = None) -> int:
     finally:
         if hasattr(signal, "setitimer"):
             signal.setitimer(signal.ITIMER_REAL, 0)
-        from grader_probe import figures, tfloop
+        import grader_probe
 
-        figures.record_open_figures()
-        tfloop.flush()
+        grader_probe.finish()
     sys.stdout.flush()
     events.emit("run_end", status=status, **extra)
     return code_out
@@ -245,9 +245,39 @@ def run_notebook(path: str, cell_timeout: float | None, stop_on_error: bool, out
             events.emit("run_end", status=status, cells_run=ran, **extra)
             client.shutdown_kernel = "immediate"
             return 0
+        if status != "kernel_died" and _finish_in_kernel(client, _finish_budget(run_timeout)):
+            # Everything the run can show is recorded: the kernel's graceful shutdown would only wait on its
+            # interpreter's teardown (about a second with TensorFlow loaded) inside a sandbox about to go.
+            client.shutdown_kernel = "immediate"
     _write_outputs(nb, "".join(printed))
     events.emit("run_end", status=status, cells_run=ran, **extra)
     return 0
+
+
+def _finish_budget(run_timeout: float | None) -> int:
+    """Whole seconds (nbclient's unit) the kernel gets to record the run's end: it takes milliseconds, and a
+    kernel that hangs on it must leave the run time to write its outputs before the host's kill."""
+    if run_timeout is None:
+        return FINISH_TIMEOUT
+    return max(1, min(FINISH_TIMEOUT, int((run_timeout - (time.monotonic() - STARTED)) / 4)))
+
+
+def _finish_in_kernel(client, timeout: int) -> bool:
+    """Run the probe's end-of-run recorders in the kernel (grader_probe.finish) as a silent request that
+    leaves no trace in the notebook; False when they could not be seen to run, and the kernel is then shut
+    down gracefully, so that its atexit runs them instead."""
+    saved = client.timeout, client.shell_timeout_interval
+    try:
+        # nbclient reads both for a request that belongs to no cell; it checks the limit once per interval.
+        client.timeout, client.shell_timeout_interval = timeout, min(saved[1], timeout)
+        msg_id = client.kc.execute("__import__('grader_probe').finish()", silent=True, store_history=False,
+                                   allow_stdin=False)
+        reply = client.wait_for_reply(msg_id)
+    except Exception:
+        return False
+    finally:
+        client.timeout, client.shell_timeout_interval = saved
+    return bool(reply) and (reply.get("content") or {}).get("status") == "ok"
 
 
 def _write_outputs(nb, printed: str) -> None:
@@ -284,5 +314,25 @@ def main(argv: list[str] | None = None) -> int:
     return run_notebook(args.path, args.cell_timeout, args.stop_on_error, args.output_limit, args.run_timeout)
 
 
+def _exit(code: int) -> None:
+    """End the process as Python's own exit would, less the interpreter's teardown, which with TensorFlow
+    loaded costs about a second and records nothing: the student's threads are waited for, then every atexit
+    handler runs (theirs and the libraries'), then the streams are flushed."""
+    import atexit
+    import threading
+
+    main_thread = threading.main_thread()
+    for thread in threading.enumerate():
+        if thread is not main_thread and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    _exit(main())

@@ -180,6 +180,10 @@ def patch_model_class(cls: type, framework: str, callback_base: Callable[[], typ
             # Quick mode: one epoch shows the structure; the requested count stays on record.
             bound["epochs"] = min(record["epochs_requested"], int(record["initial_epoch"]) + 1)
             record["quick"] = True
+        if (record.get("x") or {}).get("signature_file"):
+            # The fit's rows are known now: the host can count test rows among them while it trains.
+            events.emit("fit_data", model=mid, fit=record["index"], x=record["x"],
+                        validation_split=record["validation_split"])
         events.emit("fit_start", model=mid, fit=record["index"], epochs=record["epochs_requested"])
         _state.depth = _depth() + 1
         try:
