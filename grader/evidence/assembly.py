@@ -199,7 +199,7 @@ def assemble(submission: Submission, result: SandboxResult, limits: Limits, *, p
         # Named: the limit, its value and source, and how far training had got.
         message = timeout_message(time_limit, limits) + (
             "; it also tried to start more processes or threads than allowed (a fork bomb?)"
-            if result.timed_out and result.tasks_exhausted else "")
+            if result.tasks_exhausted else "")  # whether the driver stopped it in time or the host killed it
     run_notes = link_notes(fold_run_notes(events, warnings), cell_errors, script_error)
     message = explain(message, run_notes)
     run = RunInfo(

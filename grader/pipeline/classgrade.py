@@ -33,6 +33,7 @@ from grader.grading.result import GradeResult, GradeStatus
 from grader.intake.discovery import Student
 from grader.pipeline.events import ClassEvent
 from grader.pipeline.executors.base import Executor
+from grader.pipeline.how import How
 from grader.pipeline.lookup import look_up
 from grader.pipeline.persist import persist_regrade, persist_reviewed, persist_run
 from grader.pipeline.plan import DEFAULT_FORMATS, ClassPlan, course_environment, plan_class
@@ -48,7 +49,7 @@ class StudentResult:
     student: Student
     key: str  # the submission's content hash
     result: GradeResult
-    how: str  # 'ran' (student code ran now), 'regraded' (stored evidence, new grade), 'cached' (stored grade)
+    how: How
     seconds: float = 0.0  # run time for 'ran'; lookup and grading time otherwise
     figures_dir: Path | None = None
 
@@ -82,7 +83,7 @@ class ClassResult:
         """OK when every submission got a grade (passing or not), GRADER when the grader could not grade some."""
         return ExitCode.GRADER if self.ungraded else ExitCode.OK
 
-    def count(self, how: str) -> int:
+    def count(self, how: How) -> int:
         return sum(1 for r in self.results if r.how == how)
 
 
@@ -141,18 +142,18 @@ def grade_folder(
             for f in found.found:
                 persist_regrade(db, plan, f)
                 done[f.index] = _student_result(plan, f.index, f.submission, f.result, f.how, f.seconds)
-            emit({"event": ClassEvent.PLAN.value, "students": len(plan.entries), "cached": found.count("cached"),
-                  "regraded": found.count("regraded"), "to_run": len(found.to_run), "jobs": plan.jobs,
+            emit({"event": ClassEvent.PLAN.value, "students": len(plan.entries), "cached": found.count(How.CACHED),
+                  "regraded": found.count(How.REGRADED), "to_run": len(found.to_run), "jobs": plan.jobs,
                   "cpus_per_job": plan.cpus_per_job, "gpus": list(plan.gpus)})
             for i in sorted(done):
-                emit({"event": ClassEvent.DONE.value, "student": done[i].student.name, "how": done[i].how,
+                emit({"event": ClassEvent.DONE.value, "student": done[i].student.name, "how": done[i].how.value,
                       "result": done[i].result, "seconds": done[i].seconds})
             with closing(run_plan(plan, found.to_run, executor=executor, address=address, progress=emit)) as runs:
                 for ran in runs:
                     persist_run(db, plan, ran)
                     for i in ran.todo.indexes:
-                        done[i] = _student_result(plan, i, ran.todo.submission, ran.result, "ran", ran.seconds)
-                        emit({"event": ClassEvent.DONE.value, "student": done[i].student.name, "how": "ran",
+                        done[i] = _student_result(plan, i, ran.todo.submission, ran.result, How.RAN, ran.seconds)
+                        emit({"event": ClassEvent.DONE.value, "student": done[i].student.name, "how": How.RAN.value,
                               "result": done[i].result, "seconds": ran.seconds, "worker": ran.worker})
             results = [done[i] for i in range(len(plan.entries))]
             if repeat > 0:  # borderline verdicts re-decided on the median of `repeat` more seeded runs
@@ -183,7 +184,7 @@ def _open_store(store: ResultsStore | str | Path | None, plan: ClassPlan) -> Ite
         db.close()
 
 
-def _student_result(plan: ClassPlan, index: int, submission: str, result: GradeResult, how: str,
+def _student_result(plan: ClassPlan, index: int, submission: str, result: GradeResult, how: How,
                     seconds: float) -> StudentResult:
     student = plan.entries[index].student
     return StudentResult(student, submission, _relabel(result, student.label), how, seconds,

@@ -21,11 +21,11 @@ import dataclasses
 import hashlib
 import time
 from dataclasses import dataclass
-from typing import Literal
 
 from grader.evidence.model import Limits, RunStatus
 from grader.grading.result import GradeResult
 from grader.evidence.notebook_text import with_notebook_text
+from grader.pipeline.how import How
 from grader.pipeline.plan import ClassPlan, PlanEntry
 from grader.pipeline.retry import is_final, keeps_evidence
 from grader.pipeline.store import Key, ResultsStore
@@ -39,7 +39,7 @@ class Found:
     index: int  # into plan.entries
     submission: str
     result: GradeResult  # as stored or graded: its submission path is whichever copy ran first
-    how: Literal["cached", "regraded"]
+    how: How  # CACHED or REGRADED: nothing runs
     seconds: float  # lookup (and grading) time
     reread: bool = False  # another copy's run, with this notebook's answers and stored outputs read anew
     adopt: Key | None = None  # evidence found under this older key: persist copies it under the run key
@@ -61,7 +61,7 @@ class Lookup:
     found: tuple[Found, ...]
     to_run: tuple[ToRun, ...]
 
-    def count(self, how: str) -> int:
+    def count(self, how: How) -> int:
         return sum(1 for f in self.found if f.how == how)
 
 
@@ -88,7 +88,7 @@ def look_up(plan: ClassPlan, store: ResultsStore) -> Lookup:
         if stored is not None and is_final(stored):
             adopt = key.legacy() if key.run and not store.has_evidence(key) and store.has_evidence(key.legacy()) \
                 else None
-            found.append(Found(i, entry.submission, stored, "cached", time.perf_counter() - t0, adopt=adopt))
+            found.append(Found(i, entry.submission, stored, How.CACHED, time.perf_counter() - t0, adopt=adopt))
             answered[entry.submission] = found[-1]
             continue
         evidence, adopt = store.evidence(key), None
@@ -99,7 +99,7 @@ def look_up(plan: ClassPlan, store: ResultsStore) -> Lookup:
             evidence, reread = answers_of(entry, evidence)
             result = grade(evidence, plan.rubric, quick=plan.quick)
             if keeps_evidence(result):
-                found.append(Found(i, entry.submission, result, "regraded", time.perf_counter() - t0, reread, adopt))
+                found.append(Found(i, entry.submission, result, How.REGRADED, time.perf_counter() - t0, reread, adopt))
                 answered[entry.submission] = found[-1]
                 continue
         if group in runs:  # the same run as another copy's, with other answers: graded from that run (run.py)

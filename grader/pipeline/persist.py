@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from grader.pipeline.how import How
 from grader.pipeline.lookup import Found
 from grader.pipeline.plan import ClassPlan
 from grader.pipeline.retry import is_final, keeps_evidence
@@ -38,7 +39,7 @@ def persist_regrade(store: ResultsStore, plan: ClassPlan, found: Found) -> bool:
     was found under its older content-hash key is copied under its run key first."""
     if found.adopt is not None:
         store.adopt_evidence(found.adopt, plan.key(found.submission))
-    if found.how != "regraded" or not is_final(found.result):
+    if found.how is not How.REGRADED or not is_final(found.result):
         return False
     store.put_grade(plan.key(found.submission), plan.rubric.sha256, found.result)
     return True

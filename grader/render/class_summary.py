@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from grader.grading.result import GradeStatus
 from grader.grading.review import group_root_causes
+from grader.pipeline.how import How
 from grader.render.safe import for_terminal
 
 if TYPE_CHECKING:
@@ -16,8 +17,8 @@ if TYPE_CHECKING:
 def class_summary(graded: ClassResult) -> str:
     """Plain text; student names and run messages are the students' own, so they pass through for_terminal."""
     results = graded.results
-    lines = [f"graded {len(results)} submission(s) in {graded.wall_s:.1f} s: {graded.count('ran')} run, "
-             f"{graded.count('regraded')} re-graded from stored runs, {graded.count('cached')} unchanged"]
+    lines = [f"graded {len(results)} submission(s) in {graded.wall_s:.1f} s: {graded.count(How.RAN)} run, "
+             f"{graded.count(How.REGRADED)} re-graded from stored runs, {graded.count(How.CACHED)} unchanged"]
     if results:
         pct = [r.result.percent for r in results]
         by = {s: sum(1 for r in results if r.result.status == s) for s in GradeStatus}

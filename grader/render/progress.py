@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 from grader.evidence.events import ProbeEvent
 from grader.pipeline.events import ClassEvent
+from grader.pipeline.how import How
 from grader.render.safe import for_terminal
 
 ProgressEvent = dict[str, Any]
@@ -139,7 +140,7 @@ class ClassProgress(_Closing):
             self.finished += 1
             result = event["result"]
             student = t(event.get("student"))
-            if event.get("how") == "ran":
+            if How.of(event.get("how")) is How.RAN:
                 self.ran += 1
                 seconds = _num(event.get("seconds"))
                 self.run_seconds.append(seconds)

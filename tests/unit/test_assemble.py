@@ -101,6 +101,23 @@ def test_fork_bomb_is_named_in_the_message(tmp_path):
     assert status is RunStatus.TIMEOUT and "fork bomb" in message
 
 
+def test_a_fork_bomb_the_driver_stopped_in_time_is_named_too(tmp_path):
+    """The driver's own run limit ends the script a second before the host's kill: the exhausted task count the
+    cgroup saw is still named."""
+    res = result(tmp_path, returncode=1, tasks_exhausted=True)
+    (res.out_dir / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in [
+        {"event": "run_start", "kind": "script"},
+        {"event": "time_limit", "limit": "run", "seconds": 4, "cell_index": None, "started": True},
+        {"event": "run_end", "status": "run_limit"}]))
+    (tmp_path / "a.py").write_text("import os\n")
+    ev = assemble(Submission(tmp_path / "a.py", "script", "0" * 64, 10), res, Limits(timeout_s=4))
+    assert ev.run.status is RunStatus.TIMEOUT
+    assert "time limit of 4 s" in ev.run.message and "fork bomb" in ev.run.message
+    calm = assemble(Submission(tmp_path / "a.py", "script", "0" * 64, 10), result(tmp_path, returncode=1),
+                    Limits(timeout_s=4))
+    assert calm.run.status is RunStatus.TIMEOUT and "fork bomb" not in calm.run.message
+
+
 def test_probe_notes_in_stdout_never_answer_questions(tmp_path):
     res = result(tmp_path)
     (res.out_dir / "printed.txt").write_text(

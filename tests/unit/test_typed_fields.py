@@ -101,6 +101,24 @@ def test_the_host_dispatches_on_event_types_not_on_their_spelling() -> None:
     assert ClassEvent.of("plan") is ClassEvent.PLAN and ClassEvent.of("fit") is None
 
 
+def test_how_a_class_grade_was_obtained_is_told_by_its_enum() -> None:
+    """ran, regraded or cached: a How on StudentResult and Found, its value in the done events, never a literal."""
+    import re
+
+    from grader.pipeline.how import How
+
+    names = "|".join(h.value for h in How)
+    spelled = re.compile(r"""(\bhow\b\)?|\.count\(|["']how["']\)?\]?)\s*(==|!=|is|:|,)?\s*["'](%s)["']""" % names)
+    found = [f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
+             for path in (ROOT / "grader").rglob("*.py") if "runtime" not in path.parts
+             for n, line in enumerate(path.read_text().splitlines(), 1) if spelled.search(line)]
+    assert found == []
+    for sample in ('if found.how != "regraded"', "graded.count('ran')", 'if event.get("how") == "ran":',
+                   'emit({"how": "ran"})'):
+        assert spelled.search(sample), sample  # the search itself works
+    assert How.of("ran") is How.RAN and How.of("fit") is None and f"{How.CACHED}" == "cached"
+
+
 def test_the_runtime_is_an_enum_and_reads_as_its_value() -> None:
     from grader.evidence.model import Runtime
     from grader.intake.environments import RUNTIMES, check_runtime
