@@ -363,7 +363,8 @@ class _EventTail:
              ProbeEvent.TIME_LIMIT}
     # The events that wake on_fit; the probe writes the name first (grader_probe.events.emit), so even a line too
     # big to parse here is told by its start.
-    FIT_LINES = tuple(b'{"event":"' + kind.value.encode() + b'",' for kind in (ProbeEvent.FIT, ProbeEvent.FIT_DATA))
+    FIT_KINDS = (ProbeEvent.FIT, ProbeEvent.FIT_DATA)
+    FIT_LINES = tuple(b'{"event":"' + kind.value.encode() + b'",' for kind in FIT_KINDS)
 
     def __init__(self, path: Path, callback: Callable[[dict[str, Any]], None] | None,
                  on_fit: Callable[[], None] | None = None):
@@ -391,7 +392,7 @@ class _EventTail:
             except ValueError:
                 continue
             kind = ProbeEvent.of(event.get("event")) if isinstance(event, dict) else None
-            fitted = fitted or kind in (ProbeEvent.FIT, ProbeEvent.FIT_DATA)
+            fitted = fitted or kind in self.FIT_KINDS
             if self.callback is not None and kind in self.KINDS:
                 try:
                     self.callback(event)

@@ -39,16 +39,13 @@ def finish() -> None:
     recorders stay registered with atexit for a run that ends without it."""
     global _finished
     import atexit
-    import sys
+
+    from grader_probe import compat, figures, tfloop  # all imported by install()
 
     if _finished:  # once: a second time would repeat the shims' final counts
         return
     _finished = True
-    recorders = [getattr(sys.modules.get(f"grader_probe.{m}"), f, None)
-                 for m, f in (("figures", "record_open_figures"), ("tfloop", "flush"), ("compat", "_final_counts"))]
-    for recorder in recorders:
-        if recorder is None:
-            continue
+    for recorder in (figures.record_open_figures, tfloop.flush, compat._final_counts):
         atexit.unregister(recorder)
         try:
             recorder()
